@@ -1,0 +1,77 @@
+"""The ``coverbt`` command line: parse arguments, call the library, print. No logic here.
+
+Each command group lives in its own module with a ``register(app)`` function.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from coverbt.cli import (
+    backtest_cmd,
+    daily_cmd,
+    data_cmd,
+    hitrate_cmd,
+    report_cmd,
+    revisions_cmd,
+    run_cmd,
+    screen_cmd,
+    universe_cmd,
+)
+from coverbt.cli.console import err_console
+from coverbt.errors import EXIT_RUNTIME_ERROR, CoverbtError
+
+app = typer.Typer(
+    name="coverbt",
+    help="Backtest and score a broker report's coverage list on the A-share market.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (
+    universe_cmd,
+    data_cmd,
+    backtest_cmd,
+    hitrate_cmd,
+    report_cmd,
+    run_cmd,
+    revisions_cmd,
+    screen_cmd,
+    daily_cmd,
+):
+    module.register(app)
+
+
+def main() -> None:
+    """Console entry point: known errors print one message and exit non-zero."""
+    try:
+        app(standalone_mode=False)
+    except CoverbtError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(EXIT_RUNTIME_ERROR)
+    except (typer.BadParameter, typer.core.click.UsageError) as exc:  # type: ignore[attr-defined]
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("COVERBT_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a bug in coverbt. Re-run with COVERBT_DEBUG=1 for the "
+            "traceback and report it.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(EXIT_RUNTIME_ERROR)

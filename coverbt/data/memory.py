@@ -1,0 +1,106 @@
+"""An in-memory provider: makes tests trivial and serves vendor files read in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from coverbt.data import calendar
+from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, SeriesMeta
+from coverbt.errors import DataUnavailableError
+
+# When one code has several sources, the first present in this order wins. akshare first:
+# it is the live source, so cached and freshly fetched data agree; then baostock (it also
+# carries PE/PB and ST flags); then Tushare.
+SOURCE_PREFERENCE: tuple[str, ...] = ("akshare", "baostock", "tushare")
+
+
+def preference_rank(source: str) -> int:
+    """Position of ``source`` in :data:`SOURCE_PREFERENCE` (unknown sources last)."""
+    base = source.split(":", 1)[0]
+    return SOURCE_PREFERENCE.index(base) if base in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
+
+
+def pick_preferred(candidates: Iterable[Series]) -> Series:
+    """The candidate whose source ranks first (ties: the longest series)."""
+    ranked = sorted(candidates, key=lambda s: (preference_rank(s.meta.source), -s.meta.rows))
+    if not ranked:
+        raise ValueError("no candidates")
+    return ranked[0]
+
+
+class InMemoryProvider:
+    """Holds validated :class:`Series` objects; several sources per code are allowed.
+
+    Examples
+    --------
+    >>> provider = InMemoryProvider([])
+    >>> provider.catalog()
+    []
+    """
+
+    def __init__(self, series: Iterable[Series], names: pd.DataFrame | None = None) -> None:
+        self._series: dict[tuple[str, SeriesKind], list[Series]] = {}
+        for item in series:
+            self._series.setdefault((item.meta.code, item.meta.kind), []).append(item)
+        self._names = names if names is not None else pd.DataFrame(columns=["code", "name"])
+
+    def sources(self, code: str, kind: SeriesKind = SeriesKind.STOCK) -> list[Series]:
+        """Every series held for ``code``, preferred first."""
+        found = self._series.get((code, kind), [])
+        return sorted(found, key=lambda s: (preference_rank(s.meta.source), -s.meta.rows))
+
+    def bars(
+        self,
+        code: str,
+        *,
+        kind: SeriesKind = SeriesKind.STOCK,
+        adjust: Adjust = Adjust.QFQ,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Series:
+        wanted = Adjust.NONE if kind is SeriesKind.INDEX else adjust
+        found = [s for s in self._series.get((code, kind), []) if s.meta.adjust is wanted]
+        if not found:
+            raise DataUnavailableError(
+                f"no {wanted} daily bars for {kind} {code} in memory; "
+                f"import them with `coverbt data import`"
+            )
+        return pick_preferred(found).between(start, end)
+
+    def valuation(
+        self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
+    ) -> pd.DataFrame:
+        for item in self.sources(code):
+            if "pe_ttm" in item.frame.columns and item.frame["pe_ttm"].notna().any():
+                cols = [c for c in VALUATION_COLUMNS if c in item.frame.columns]
+                return item.between(start, end).frame[cols].copy()
+        return pd.DataFrame(
+            columns=list(VALUATION_COLUMNS), index=pd.DatetimeIndex([], name="date")
+        )
+
+    def calendar(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:
+        return calendar.trading_days(start, end)
+
+    def code_names(self) -> pd.DataFrame:
+        return self._names.copy()
+
+    def catalog(self) -> list[SeriesMeta]:
+        return [s.meta for group in self._series.values() for s in group]
+
+
+def provider_from_vendor_paths(*paths: Path) -> InMemoryProvider:
+    """Read vendor files in place (no cache) into an :class:`InMemoryProvider`.
+
+    Code/name lists found among the files become the provider's :meth:`code_names`.
+    """
+    from coverbt.data.vendor import iter_vendor_path, read_code_names
+
+    lists: list[str] = []
+    series = [s for p in paths for s in iter_vendor_path(p, on_skip=lambda o, _w: lists.append(o))]
+    names = [read_code_names(Path(o)) for o in lists if "!" not in o]
+    frame = pd.concat(names, ignore_index=True).drop_duplicates("code") if names else None
+    return InMemoryProvider(series, names=frame)

@@ -1,0 +1,347 @@
+"""Read vendor export files (akshare, Tushare, baostock, Shenwan) into coverbt's schema.
+
+Each format is data: the header that identifies it, how its columns map to the schema,
+the unit factors, and where its code comes from. ``detect_format`` picks the format from
+a file's header, so a folder of mixed files imports with ``--format auto``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from coverbt.data.schema import (
+    SHARES_PER_LOT,
+    YI,
+    Adjust,
+    Series,
+    SeriesKind,
+    meta_for,
+)
+from coverbt.data.validate import validate_bars
+from coverbt.errors import InputError
+
+_CODE_IN_NAME = re.compile(r"(?:^|[._])([0-9]{6}|[A-Za-z][0-9]{5})$")
+
+
+@dataclass(frozen=True)
+class VendorFormat:
+    """How one vendor's CSV maps onto the schema."""
+
+    name: str
+    signature: tuple[str, ...]  # the header, in order (a prefix is enough)
+    rename: dict[str, str]
+    kind: SeriesKind
+    adjust: Adjust
+    source: str
+    scale: dict[str, float] = field(default_factory=dict)
+    code_column: str | None = None
+    required: tuple[str, ...] = ("open", "high", "low", "close", "volume", "amount")
+
+
+FORMATS: dict[str, VendorFormat] = {
+    f.name: f
+    for f in (
+        VendorFormat(
+            name="akshare",
+            signature=("日期", "股票代码", "开盘", "收盘", "最高", "最低", "成交量", "成交额"),
+            rename={
+                "日期": "date",
+                "开盘": "open",
+                "收盘": "close",
+                "最高": "high",
+                "最低": "low",
+                "成交量": "volume",
+                "成交额": "amount",
+                "换手率": "turnover",
+            },
+            scale={"volume": SHARES_PER_LOT},
+            kind=SeriesKind.STOCK,
+            adjust=Adjust.QFQ,
+            source="akshare",
+            code_column="股票代码",
+        ),
+        VendorFormat(
+            name="tushare",
+            signature=("date", "open", "close", "high", "low", "volume", "amount"),
+            rename={},
+            scale={"volume": SHARES_PER_LOT},
+            kind=SeriesKind.STOCK,
+            adjust=Adjust.QFQ,
+            source="tushare",
+            required=("open", "high", "low", "close", "volume"),  # amount is mostly empty
+        ),
+        VendorFormat(
+            name="baostock",
+            signature=(
+                "date",
+                "code",
+                "open",
+                "high",
+                "low",
+                "close",
+                "preclose",
+                "volume",
+                "amount",
+                "adjustflag",
+            ),
+            rename={"turn": "turnover", "peTTM": "pe_ttm", "pbMRQ": "pb", "isST": "is_st"},
+            kind=SeriesKind.STOCK,
+            adjust=Adjust.QFQ,
+            source="baostock",
+            code_column="code",
+        ),
+        VendorFormat(
+            name="baostock_index",
+            signature=(
+                "date",
+                "open",
+                "close",
+                "high",
+                "low",
+                "volume",
+                "amount",
+                "turn",
+                "pctChg",
+            ),
+            rename={"turn": "turnover"},
+            kind=SeriesKind.INDEX,
+            adjust=Adjust.NONE,
+            source="baostock",
+        ),
+        VendorFormat(
+            name="close_only_index",
+            signature=("date", "close"),
+            rename={},
+            kind=SeriesKind.INDEX,
+            adjust=Adjust.NONE,
+            source="csindex",
+            required=("close",),
+        ),
+        VendorFormat(
+            name="sw_index",
+            signature=("代码", "日期", "收盘", "开盘", "最高", "最低", "成交量", "成交额"),
+            rename={
+                "日期": "date",
+                "收盘": "close",
+                "开盘": "open",
+                "最高": "high",
+                "最低": "low",
+                "成交量": "volume",
+                "成交额": "amount",
+            },
+            scale={"volume": YI, "amount": YI},
+            kind=SeriesKind.INDEX,
+            adjust=Adjust.NONE,
+            source="akshare",
+            code_column="代码",
+        ),
+    )
+}
+
+# baostock's adjustflag: 1 = hfq, 2 = qfq, 3 = none
+_BAOSTOCK_ADJUST = {"1": Adjust.HFQ, "2": Adjust.QFQ, "3": Adjust.NONE}
+_KEEP = ("open", "high", "low", "close", "volume", "amount", "turnover", "pe_ttm", "pb", "is_st")
+
+
+def detect_format(header: list[str], origin: str) -> VendorFormat:
+    """The format whose signature matches ``header`` exactly or as a prefix."""
+    cleaned = [h.strip().lstrip("\ufeff") for h in header]
+    for fmt in FORMATS.values():
+        n = len(fmt.signature)
+        exact_only = fmt.name in ("tushare", "close_only_index")
+        matches = (
+            cleaned == list(fmt.signature) if exact_only else (tuple(cleaned[:n]) == fmt.signature)
+        )
+        if matches:
+            return fmt
+    raise InputError(
+        f"unknown file format with header {cleaned[:10]}",
+        source=origin,
+        line=1,
+        expected=f"one of the formats {sorted(FORMATS)} (see ../shared/market-data/MANIFEST.md)",
+        fix="pass --format explicitly, or convert the file to one of these",
+    )
+
+
+def code_from_name(path_name: str) -> str | None:
+    """``sh.600570.csv`` -> ``600570``; ``csi300_000300.csv`` -> ``000300``."""
+    stem = path_name.rsplit("/", 1)[-1].removesuffix(".csv")
+    match = _CODE_IN_NAME.search(stem)
+    return match.group(1).upper() if match else None
+
+
+def parse_vendor_csv(
+    text: str, origin: str, fmt_name: str = "auto", retrieved_at: dt.datetime | None = None
+) -> Series:
+    """Parse one vendor CSV (its text) into a validated :class:`Series`."""
+    text = text.lstrip("\ufeff")
+    header = next(csv.reader(io.StringIO(text)), [])
+    fmt = FORMATS[fmt_name] if fmt_name != "auto" else detect_format(header, origin)
+    raw = _read_csv(text, origin, fmt)
+    code = _code(raw, fmt, origin)
+    adjust = fmt.adjust
+    if fmt.name == "baostock":
+        flags = raw["adjustflag"].astype(str).str.strip().unique()
+        adjust = _BAOSTOCK_ADJUST.get(flags[0], Adjust.QFQ) if len(flags) else adjust
+        raw = raw.loc[raw["tradestatus"].astype(str).str.strip() != "0"]  # suspended days
+    frame = _to_schema(raw, fmt, origin)
+    validate_bars(frame, source=origin, require=fmt.required)
+    meta = meta_for(
+        frame,
+        code=code,
+        kind=fmt.kind,
+        source=fmt.source,
+        adjust=adjust,
+        retrieved_at=retrieved_at or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        origin=origin,
+    )
+    return Series(meta, frame)
+
+
+def _read_csv(text: str, origin: str, fmt: VendorFormat) -> pd.DataFrame:
+    dtypes: dict[str, type] = {"adjustflag": str, "tradestatus": str}
+    if fmt.code_column:
+        dtypes[fmt.code_column] = str
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=dtypes)  # type: ignore[arg-type]
+    except pd.errors.ParserError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise InputError(
+            f"malformed CSV ({exc})",
+            source=origin,
+            line=int(match.group(1)) if match else None,
+            expected=f"{len(fmt.signature)}+ comma-separated fields per line",
+            fix="repair or drop that line (was the file cut short?)",
+        ) from None
+
+
+def _code(raw: pd.DataFrame, fmt: VendorFormat, origin: str) -> str:
+    if fmt.code_column and not raw.empty:
+        value = str(raw[fmt.code_column].iloc[0]).strip()
+        return value.split(".")[-1].zfill(6) if value[-1].isdigit() else value
+    code = code_from_name(origin)
+    if code is None:
+        raise InputError(
+            "cannot tell the security code",
+            source=origin,
+            expected="a file name ending in the code, e.g. 600570.csv",
+            fix="rename the file to <code>.csv",
+        )
+    return code
+
+
+def _to_schema(raw: pd.DataFrame, fmt: VendorFormat, origin: str) -> pd.DataFrame:
+    frame = raw.rename(columns=fmt.rename)
+    try:
+        dates = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+    except (ValueError, KeyError) as exc:
+        raise InputError(
+            f"unreadable date column ({exc})",
+            source=origin,
+            field="date",
+            expected="dates as YYYY-MM-DD",
+            fix="repair the date column",
+        ) from None
+    out = pd.DataFrame(index=pd.DatetimeIndex(dates.to_numpy(), name="date"))
+    for column in _KEEP:
+        if column in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+            out[column] = values * fmt.scale.get(column, 1.0)
+    return out
+
+
+def iter_vendor_path(
+    path: Path, fmt_name: str = "auto", on_skip: Callable[[str, str], None] | None = None
+) -> Iterator[Series]:
+    """Every series in a file, a folder (recursively) or a ``.tar.gz`` of vendor CSVs.
+
+    Files that are not bar files (a stock list, a README) go to ``on_skip(origin, why)``.
+    """
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file() and (child.suffix == ".csv" or child.name.endswith(".tar.gz")):
+                yield from iter_vendor_path(child, fmt_name, on_skip)
+        return
+    if path.name.endswith(".tar.gz"):
+        yield from _iter_tar(path, fmt_name, on_skip)
+        return
+    text = _read_text(path)
+    if _is_stock_list(text):
+        if on_skip:
+            on_skip(str(path), "a code/name list, not bars")
+        return
+    yield parse_vendor_csv(text, str(path), fmt_name)
+
+
+def _iter_tar(
+    path: Path, fmt_name: str, on_skip: Callable[[str, str], None] | None
+) -> Iterator[Series]:
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            for member in archive:
+                if not member.isfile() or not member.name.endswith(".csv"):
+                    continue
+                handle = archive.extractfile(member)
+                if handle is None:
+                    continue
+                origin = f"{path}!{member.name}"
+                text = handle.read().decode("utf-8-sig")
+                if _is_stock_list(text):
+                    if on_skip:
+                        on_skip(origin, "a code/name list, not bars")
+                    continue
+                yield parse_vendor_csv(text, origin, fmt_name)
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise InputError(
+            f"damaged archive ({exc})",
+            source=path,
+            expected="a complete .tar.gz of CSV files",
+            fix="copy the archive again",
+        ) from None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            "not UTF-8 text", source=path, expected="a UTF-8 CSV", fix="re-export the file as UTF-8"
+        ) from None
+
+
+def _is_stock_list(text: str) -> bool:
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    return first.startswith("code,") and "code_name" in first
+
+
+def read_code_names(path: Path) -> pd.DataFrame:
+    """Read a code/name list (baostock ``code,tradeStatus,code_name`` or ``code,name``).
+
+    Returns columns ``code`` (6 digits) and ``name``.
+    """
+    try:
+        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"cannot read the code/name list ({exc})", source=path, fix="check the file"
+        ) from None
+    name_col = "code_name" if "code_name" in raw.columns else "name"
+    if "code" not in raw.columns or name_col not in raw.columns:
+        raise InputError(
+            f"columns {list(raw.columns)} have no code and name",
+            source=path,
+            line=1,
+            expected="columns code and code_name (or name)",
+            fix="export the list with those headers",
+        )
+    codes = raw["code"].str.strip().str.split(".").str[-1].str.zfill(6)
+    return pd.DataFrame({"code": codes, "name": raw[name_col].str.strip()})
