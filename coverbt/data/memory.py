@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coverbt.data import calendar
+from coverbt.data import trading_calendar
 from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, SeriesMeta
 from coverbt.errors import DataUnavailableError
 
@@ -83,7 +83,7 @@ class InMemoryProvider:
         )
 
     def calendar(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:
-        return calendar.trading_days(start, end)
+        return trading_calendar.trading_days(start, end)
 
     def code_names(self) -> pd.DataFrame:
         return self._names.copy()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coverbt.data.calendar import trading_days
 from coverbt.data.schema import Adjust, SeriesKind
+from coverbt.data.trading_calendar import trading_days
 from coverbt.data.vendor import parse_vendor_csv
 
 
