@@ -55,6 +55,14 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except yaml.reader.ReaderError as exc:
+        raise InputError(
+            f"invalid YAML: {exc.reason} (character #x{exc.character:04x})",
+            source=path,
+            line=text.count("\n", 0, exc.position) + 1,
+            expected="printable text (write control characters as escapes in double quotes)",
+            fix="delete the character at that line",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise InputError(

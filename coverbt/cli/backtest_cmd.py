@@ -1,9 +1,86 @@
-"""`coverbt backtest` (being built)."""
+"""``coverbt backtest STRATEGY``: run a rule file on a universe and write reports/<run-id>/."""
 
 from __future__ import annotations
 
+import datetime as dt
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from coverbt.backtest.folder import backtest_file, resolve_strategy
+from coverbt.backtest.run import RunOptions
+from coverbt.cli.console import console, err_console, print_json
+from coverbt.data.store import open_store
+from coverbt.workspace import Workspace
+
+
+def backtest(
+    strategy: Annotated[str, typer.Argument(help="Strategy file, or a name in strategies/.")],
+    universe: Annotated[
+        Path | None, typer.Option("--universe", help="Universe file (default: the report's).")
+    ] = None,
+    start: Annotated[
+        dt.datetime | None,
+        typer.Option("--start", formats=["%Y-%m-%d"], help="Enter on this session or later."),
+    ] = None,
+    end: Annotated[
+        dt.datetime | None,
+        typer.Option("--end", formats=["%Y-%m-%d"], help="Leave at this close at the latest."),
+    ] = None,
+    no_costs: Annotated[bool, typer.Option("--no-costs", help="No fees or taxes.")] = False,
+    fractional: Annotated[
+        bool, typer.Option("--fractional", help="Fractional shares (no lots).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    workspace: Annotated[
+        Path, typer.Option("--workspace", help="Workspace folder (data_cache/, reports/).")
+    ] = Path("."),
+) -> None:
+    """Backtest STRATEGY on the coverage list; write trades, equity and a manifest."""
+    ws = Workspace.at(workspace)
+    options = RunOptions(
+        start=start.date() if start else None,
+        end=end.date() if end else None,
+        no_costs=no_costs,
+        fractional=fractional,
+    )
+    strategy_file = resolve_strategy(strategy, ws.strategies_dir)
+    market = open_store(ws.cache_dir)
+    command = shlex.join(["coverbt", *sys.argv[1:]])
+    with err_console.status(f"backtesting {strategy_file.name}"):
+        result, folder, summary = backtest_file(
+            strategy_file,
+            universe or ws.default_universe,
+            market,
+            ws.reports_dir,
+            options,
+            command,
+        )
+    if as_json:
+        print_json(summary)
+        return
+    table = Table("", "total return", "excess")
+    table.add_row("portfolio", f"{summary['total_return']:+.2%}", "")
+    for key, value in summary["benchmarks"].items():  # type: ignore[attr-defined]
+        table.add_row(key, f"{value:+.2%}", f"{summary['excess'][key]:+.2%}")  # type: ignore[index]
+    console.print(
+        f"[bold]{result.spec.name}[/] {summary['start']} open -> {summary['end']} close, "
+        f"{len(result.plan.instruments)} names, {summary['trades']} trades, "
+        f"profile {result.plan.profile.name}{', fractional' if fractional else ''}"
+    )
+    console.print(table)
+    for item in result.plan.skipped:
+        console.print(f"[yellow]skipped[/] {item.code} {item.name}: {item.reason}")
+    for refusal in result.engine.refusals:
+        console.print(
+            f"[yellow]refused[/] {refusal.day} {refusal.side} {refusal.code}: {refusal.reason}"
+        )
+    console.print(f"written to {folder}")
 
 
 def register(app: typer.Typer) -> None:
-    """Not registered yet: this command is being built."""
+    app.command("backtest")(backtest)

@@ -1,9 +1,75 @@
-"""`coverbt run` (being built)."""
+"""``coverbt run``: the main job (data, default strategies, scorecard, reports, summary)."""
 
 from __future__ import annotations
 
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from coverbt.cli.console import console, err_console
+from coverbt.scorecard.tables import pct, ratings_table
+from coverbt.universe.load import DEFAULT_UNIVERSE
+from coverbt.workspace import Workspace
+
+
+def run(
+    universe: Annotated[
+        Path, typer.Option("--universe", "-u", help="Universe file (YAML).")
+    ] = DEFAULT_UNIVERSE,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Never touch the network; use the cache only.")
+    ] = False,
+    strategies: Annotated[
+        str, typer.Option("--strategies", help="Comma list of strategies (default: all).")
+    ] = "",
+    horizons: Annotated[
+        str, typer.Option("--horizons", help="Scorecard horizons.")
+    ] = "1M,3M,6M,12M",
+    workspace: Annotated[Path, typer.Option("--workspace", help="Workspace folder.")] = Path("."),
+) -> None:
+    """Check the data, run the default strategies, score the ratings, write the reports."""
+    from coverbt.pipeline import run_pipeline
+    from coverbt.scorecard.score import parse_horizons
+
+    ws = Workspace.at(workspace)
+    wanted = parse_horizons(horizons)
+    names = [s.strip() for s in strategies.split(",") if s.strip()]
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("coverbt run", total=None)
+
+        def step(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label, completed=done, total=total)
+
+        result = run_pipeline(
+            ws,
+            universe,
+            offline=offline,
+            horizons=wanted,
+            strategies=names,
+            progress=step,
+            command=shlex.join(["coverbt", *sys.argv[1:]]),
+        )
+    table = Table("strategy", "total return", "vs CSI 300", "vs SW Computer", title="backtests")
+    for item in result.runs:
+        excess = item.summary.get("excess") or {}
+        table.add_row(
+            item.strategy,
+            pct(item.summary.get("total_return")),  # type: ignore[arg-type]
+            pct(excess.get("csi300")),  # type: ignore[union-attr]
+            pct(excess.get("sw_computer")),  # type: ignore[union-attr]
+        )
+    console.print(table)
+    card = next((c for c in result.scorecards if c.horizon == "6M"), result.scorecards[-1])
+    console.print(ratings_table(card))
+    console.print(f"scorecard: {result.scorecard_dir}", highlight=False)
+    console.print(f"[bold]open {result.index}[/]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Not registered yet: this command is being built."""
+    app.command("run")(run)

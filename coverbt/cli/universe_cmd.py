@@ -9,8 +9,14 @@ import typer
 from rich.table import Table
 
 from coverbt.cli.console import console, err_console, print_json
+from coverbt.errors import InputError
 from coverbt.universe.check import pe_mismatches
+from coverbt.universe.dump import dump_universe
+from coverbt.universe.extract import Extraction, extract_universe, slug
 from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
+from coverbt.universe.names import KNOWN_LISTINGS, primary_listings, read_known_listings
+from coverbt.workspace import Workspace
+from coverbt.yamlio import atomic_write_text
 
 universe_app = typer.Typer(
     help="Show, check and extract coverage lists (universe files).", no_args_is_help=True
@@ -63,6 +69,60 @@ def check(file: FileArg = DEFAULT_UNIVERSE) -> None:
         f"({', '.join(f'{k}: {v}' for k, v in universe.counts().items())}), "
         f"{len(warnings)} warning(s)"
     )
+
+
+@universe_app.command("extract")
+def extract(
+    report: Annotated[Path, typer.Argument(help="The report converted to text (UTF-8).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Universe file to write.")],
+    names: Annotated[
+        Path | None,
+        typer.Option("--names", help="Code/name list CSV (baostock code,tradeStatus,code_name)."),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="Use this cache's code/name list.")
+    ] = None,
+    online: Annotated[
+        bool, typer.Option("--online/--offline", help="Ask akshare when no list is given.")
+    ] = True,
+    report_id: Annotated[
+        str | None, typer.Option("--id", help="Report id (default: from the output name).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a different file.")] = False,
+    workspace: Annotated[Path, typer.Option("--workspace", help="Workspace root.")] = Path("."),
+) -> None:
+    """Build a universe file from a report's text (table, rating scales, recommendations)."""
+    ws = Workspace.at(workspace)
+    primary = primary_listings(names, cache or ws.cache_dir, online=online)
+    curated = read_known_listings(ws.universe_dir / KNOWN_LISTINGS)
+    found = extract_universe(
+        report, primary=primary, curated=curated, report_id=report_id or slug(output.stem)
+    )
+    _print_extraction(found)
+    text = dump_universe(found.raise_if_unresolved())
+    if output.exists() and output.read_text(encoding="utf-8") != text and not force:
+        raise InputError(
+            "the file exists and differs from the extraction",
+            source=output,
+            fix="pass --force to overwrite it, or write to another file and compare",
+        )
+    atomic_write_text(output, text)
+    universe = load_universe(output)  # what was written reads back
+    console.print(
+        f"wrote {output}: {len(universe.names)} names "
+        f"({', '.join(f'{k}: {v}' for k, v in universe.counts().items())})"
+    )
+
+
+def _print_extraction(found: Extraction) -> None:
+    table = Table("name", "code", "exchange", "from", title="names only in the paragraph")
+    for name, listing in found.prose_only.items():
+        table.add_row(name, listing.code, str(listing.exchange), listing.source)
+    for name, why in found.unresolved.items():
+        table.add_row(name, "[red]unresolved[/]", "", why)
+    console.print(table)
+    for warning in found.warnings:
+        err_console.print(f"[yellow]warning:[/] {found.source}: {warning}", highlight=False)
 
 
 def _num(value: float | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -24,12 +24,40 @@ def preference_rank(source: str) -> int:
     return SOURCE_PREFERENCE.index(base) if base in SOURCE_PREFERENCE else len(SOURCE_PREFERENCE)
 
 
-def pick_preferred(candidates: Iterable[Series]) -> Series:
-    """The candidate whose source ranks first (ties: the longest series)."""
-    ranked = sorted(candidates, key=lambda s: (preference_rank(s.meta.source), -s.meta.rows))
-    if not ranked:
+def choice_order(
+    metas: Sequence[SeriesMeta], start: dt.date | None = None, end: dt.date | None = None
+) -> list[int]:
+    """Positions of ``metas`` from the one to use first to the one to use last.
+
+    Coverage first, whatever the rank: a source reaching back to ``start`` (or as far back
+    as any candidate does) beats one that starts later, then one reaching ``end`` (or the
+    latest candidate's last day) beats one that stops earlier. Baostock has 002230 only
+    from 2024-10-14, so a request from 2024-06-07 gets Tushare's series rather than a
+    silently short one. Among equal coverage :data:`SOURCE_PREFERENCE` decides, then the
+    longer series.
+    """
+    if not metas:
+        return []
+    earliest = min(m.first for m in metas)
+    latest = max(m.last for m in metas)
+    want_first = max(start, earliest) if start is not None else earliest
+    want_last = min(end, latest) if end is not None else latest
+
+    def key(i: int) -> tuple[bool, bool, int, int]:
+        m = metas[i]
+        return (m.first > want_first, m.last < want_last, preference_rank(m.source), -m.rows)
+
+    return sorted(range(len(metas)), key=key)
+
+
+def pick_preferred(
+    candidates: Iterable[Series], start: dt.date | None = None, end: dt.date | None = None
+) -> Series:
+    """The candidate to serve for ``[start, end]`` (see :func:`choice_order`)."""
+    found = list(candidates)
+    if not found:
         raise ValueError("no candidates")
-    return ranked[0]
+    return found[choice_order([s.meta for s in found], start, end)[0]]
 
 
 class InMemoryProvider:
@@ -69,7 +97,7 @@ class InMemoryProvider:
                 f"no {wanted} daily bars for {kind} {code} in memory; "
                 f"import them with `coverbt data import`"
             )
-        return pick_preferred(found).between(start, end)
+        return pick_preferred(found, _day(start), _day(end)).between(start, end)
 
     def valuation(
         self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
@@ -90,6 +118,11 @@ class InMemoryProvider:
 
     def catalog(self) -> list[SeriesMeta]:
         return [s.meta for group in self._series.values() for s in group]
+
+
+def _day(value: dt.date | None) -> dt.date | None:
+    """``value`` as a plain date (callers may pass a Timestamp or datetime)."""
+    return None if value is None else pd.Timestamp(value).date()
 
 
 def provider_from_vendor_paths(*paths: Path) -> InMemoryProvider:

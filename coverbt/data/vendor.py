@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,8 +188,25 @@ def parse_vendor_csv(
     header = next(csv.reader(io.StringIO(text)), [])
     fmt = FORMATS[fmt_name] if fmt_name != "auto" else detect_format(header, origin)
     raw = _read_csv(text, origin, fmt)
-    code = _code(raw, fmt, origin)
-    adjust = fmt.adjust
+    return series_from_raw(raw, fmt, origin, retrieved_at)
+
+
+def series_from_raw(
+    raw: pd.DataFrame,
+    fmt: VendorFormat,
+    origin: str,
+    retrieved_at: dt.datetime | None = None,
+    *,
+    code: str | None = None,
+    adjust: Adjust | None = None,
+) -> Series:
+    """A vendor-shaped frame (vendor column names, dates as text) as a validated Series.
+
+    Shared by the file readers and the live akshare provider, so both rename, scale and
+    validate the same way. Row ``i`` is reported as line ``i + 2`` (after a header).
+    """
+    code = code or _code(raw, fmt, origin)
+    adjust = adjust or fmt.adjust
     if fmt.name == "baostock":
         flags = raw["adjustflag"].astype(str).str.strip().unique()
         adjust = _BAOSTOCK_ADJUST.get(flags[0], Adjust.QFQ) if len(flags) else adjust
@@ -265,44 +283,87 @@ def iter_vendor_path(
     """Every series in a file, a folder (recursively) or a ``.tar.gz`` of vendor CSVs.
 
     Files that are not bar files (a stock list, a README) go to ``on_skip(origin, why)``.
+    The first bad file raises :class:`InputError`.
+    """
+    for origin, text in iter_vendor_texts(path):
+        if is_stock_list(text):
+            if on_skip:
+                on_skip(origin, "a code/name list, not bars")
+            continue
+        yield parse_vendor_csv(text, origin, fmt_name)
+
+
+def iter_vendor_texts(
+    path: Path, on_error: Callable[[InputError], None] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(origin, text)`` of every CSV in a file, a folder (recursively) or a ``.tar.gz``.
+
+    A member of an archive has the origin ``archive.tar.gz!member.csv``. A file that
+    cannot be read goes to ``on_error`` (and the walk goes on), or raises when
+    ``on_error`` is None.
     """
     if path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and (child.suffix == ".csv" or child.name.endswith(".tar.gz")):
-                yield from iter_vendor_path(child, fmt_name, on_skip)
+            if child.is_file() and _is_vendor_file(child.name):
+                yield from iter_vendor_texts(child, on_error)
         return
+    try:
+        if not path.exists():
+            raise InputError(
+                "no such file or folder", source=path, fix="check the path (a typo?)"
+            )
+        if path.name.endswith(".tar.gz"):
+            yield from _iter_tar(path)
+        else:
+            yield str(path), _read_text(path)
+    except InputError as exc:
+        if on_error is None:
+            raise
+        on_error(exc)
+
+
+def count_vendor_files(path: Path) -> int:
+    """How many CSV files :func:`iter_vendor_texts` will visit (reads archive indexes)."""
+    if path.is_dir():
+        return sum(
+            count_vendor_files(c) for c in path.rglob("*") if c.is_file() and _is_vendor_file(c.name)
+        )
     if path.name.endswith(".tar.gz"):
-        yield from _iter_tar(path, fmt_name, on_skip)
-        return
-    text = _read_text(path)
-    if _is_stock_list(text):
-        if on_skip:
-            on_skip(str(path), "a code/name list, not bars")
-        return
-    yield parse_vendor_csv(text, str(path), fmt_name)
+        try:
+            with tarfile.open(path, "r:gz") as archive:
+                return sum(1 for m in archive if m.isfile() and m.name.endswith(".csv"))
+        except (tarfile.TarError, EOFError, OSError):
+            return 0
+    return 1
 
 
-def _iter_tar(
-    path: Path, fmt_name: str, on_skip: Callable[[str, str], None] | None
-) -> Iterator[Series]:
+def _is_vendor_file(name: str) -> bool:
+    return name.endswith(".csv") or name.endswith(".tar.gz")
+
+
+def _iter_tar(path: Path) -> Iterator[tuple[str, str]]:
+    member_name = ""
     try:
         with tarfile.open(path, "r:gz") as archive:
             for member in archive:
                 if not member.isfile() or not member.name.endswith(".csv"):
                     continue
+                member_name = member.name
                 handle = archive.extractfile(member)
                 if handle is None:
                     continue
                 origin = f"{path}!{member.name}"
-                text = handle.read().decode("utf-8-sig")
-                if _is_stock_list(text):
-                    if on_skip:
-                        on_skip(origin, "a code/name list, not bars")
-                    continue
-                yield parse_vendor_csv(text, origin, fmt_name)
-    except (tarfile.TarError, EOFError, OSError) as exc:
+                try:
+                    text = handle.read().decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise InputError(
+                        "not UTF-8 text", source=origin, fix="re-export the file as UTF-8"
+                    ) from None
+                yield origin, text
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        after = f" after member {member_name}" if member_name else ""
         raise InputError(
-            f"damaged archive ({exc})",
+            f"damaged archive{after} ({exc})",
             source=path,
             expected="a complete .tar.gz of CSV files",
             fix="copy the archive again",
@@ -318,30 +379,43 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def _is_stock_list(text: str) -> bool:
+def is_stock_list(text: str) -> bool:
+    """Whether a CSV's text is a code/name list rather than bars."""
     first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
     return first.startswith("code,") and "code_name" in first
 
 
 def read_code_names(path: Path) -> pd.DataFrame:
-    """Read a code/name list (baostock ``code,tradeStatus,code_name`` or ``code,name``).
+    """Read a code/name list file (see :func:`parse_code_names`)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot read the code/name list ({exc})", source=path, fix="check the file"
+        ) from None
+    return parse_code_names(text, str(path))
+
+
+def parse_code_names(text: str, origin: str) -> pd.DataFrame:
+    """Parse a code/name list (baostock ``code,tradeStatus,code_name`` or ``code,name``).
 
     Returns columns ``code`` (6 digits) and ``name``.
     """
     try:
-        raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError) as exc:
+        raw = pd.read_csv(io.StringIO(text.lstrip("\ufeff")), dtype=str)
+    except pd.errors.ParserError as exc:
         raise InputError(
-            f"cannot read the code/name list ({exc})", source=path, fix="check the file"
+            f"cannot read the code/name list ({exc})", source=origin, fix="check the file"
         ) from None
     name_col = "code_name" if "code_name" in raw.columns else "name"
     if "code" not in raw.columns or name_col not in raw.columns:
         raise InputError(
             f"columns {list(raw.columns)} have no code and name",
-            source=path,
+            source=origin,
             line=1,
             expected="columns code and code_name (or name)",
             fix="export the list with those headers",
         )
+    raw = raw.dropna(subset=["code", name_col])
     codes = raw["code"].str.strip().str.split(".").str[-1].str.zfill(6)
     return pd.DataFrame({"code": codes, "name": raw[name_col].str.strip()})

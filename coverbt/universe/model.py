@@ -8,6 +8,7 @@ numbers) and every name the report recommends. Every forecast in it became known
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -122,6 +123,14 @@ class CoveredName(_Strict):
             raise ValueError(f"code {value!r} must be letters or digits only")
         return value
 
+    @field_validator("eps", "pe")
+    @classmethod
+    def _finite(cls, values: dict[int, float]) -> dict[int, float]:
+        for year, value in values.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{year}: {value} is not a finite number")
+        return values
+
     @model_validator(mode="after")
     def _code_fits_exchange(self) -> Self:
         if self.exchange in A_SHARE_EXCHANGES:
@@ -213,12 +222,13 @@ class Universe(_Strict):
 def name_problems(
     names: list[CoveredName], labels: set[str]
 ) -> list[tuple[tuple[str, int, str], str]]:
-    """Problems that involve several entries: unknown rating labels and duplicate codes.
+    """Problems that involve the scale or several entries: unknown labels, duplicates.
 
     Each problem is ``(("names", index, field), message)``.
     """
     problems: list[tuple[tuple[str, int, str], str]] = []
     seen: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
     for i, item in enumerate(names):
         if item.rating is not None and item.rating not in labels:
             problems.append(
@@ -229,6 +239,14 @@ def name_problems(
                     "unrated name",
                 )
             )
+        if item.prose is not None and item.prose not in labels | {WATCH}:
+            problems.append(
+                (
+                    ("names", i, "prose"),
+                    f"prose {item.prose!r} of {item.code} {item.name} is neither a label of "
+                    f"rating_scale.stock nor {WATCH}; write null when the text does not name it",
+                )
+            )
         if item.code in seen:
             problems.append(
                 (
@@ -237,7 +255,16 @@ def name_problems(
                     f"names[{seen[item.code]}]); merge the two entries into one",
                 )
             )
+        elif item.name in seen_names:
+            problems.append(
+                (
+                    ("names", i, "name"),
+                    f"name {item.name} is listed twice with different codes (first at "
+                    f"names[{seen_names[item.name]}]); keep the entry with the right code",
+                )
+            )
         seen.setdefault(item.code, i)
+        seen_names.setdefault(item.name, i)
     return problems
 
 

@@ -1,0 +1,44 @@
+"""Accounting from fills: daily holdings, cash and value (pure, no backtrader)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from coverbt.market.execution import Fill
+from coverbt.market.rules import Side
+
+
+def holdings(
+    fills: Sequence[Fill], sessions: pd.DatetimeIndex, codes: Sequence[str], capital: float
+) -> tuple[pd.DataFrame, pd.Series]:
+    """End-of-session shares (sessions x codes) and cash implied by ``fills``."""
+    delta = pd.DataFrame(0.0, index=sessions, columns=list(codes))
+    flow = pd.Series(0.0, index=sessions)
+    for item in fills:
+        day = pd.Timestamp(item.day)
+        sign = 1.0 if item.side is Side.BUY else -1.0
+        delta.at[day, item.code] += sign * item.shares
+        flow.at[day] += -sign * item.value - item.fees
+    shares = delta.cumsum()
+    shares = shares.mask(shares.abs() < 1e-9, 0.0)
+    return shares, capital + flow.cumsum()
+
+
+def portfolio_value(shares: pd.DataFrame, cash: pd.Series, closes: pd.DataFrame) -> pd.Series:
+    """Cash plus holdings at the last known close (a suspended stock keeps its last close)."""
+    marks = closes.reindex(index=shares.index, columns=shares.columns).ffill()
+    return cash + (shares * marks.fillna(0.0)).sum(axis=1)
+
+
+def positions_frame(shares: pd.DataFrame, closes: pd.DataFrame, value: pd.Series) -> pd.DataFrame:
+    """Long table ``date, code, shares, close, value, weight`` of non-zero holdings."""
+    marks = closes.reindex(index=shares.index, columns=shares.columns).ffill()
+    long = shares.stack().rename("shares").to_frame()
+    long["close"] = marks.stack().reindex(long.index)
+    long = long.loc[long["shares"] != 0].reset_index()
+    long.columns = ["date", "code", "shares", "close"]
+    long["value"] = long["shares"] * long["close"]
+    long["weight"] = long["value"] / long["date"].map(value)
+    return long

@@ -1,0 +1,197 @@
+"""Run a strategy on a universe: plan, execute on backtrader, account, compare to benchmarks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from coverbt.backtest.bt_engine import EngineResult, run_backtrader
+from coverbt.backtest.ledger import holdings, portfolio_value, positions_frame
+from coverbt.data.provider import BENCHMARKS, MarketData
+from coverbt.data.schema import SeriesKind
+from coverbt.market.rules import PROFILES, Side
+from coverbt.strategy.panel import Panel, load_panel
+from coverbt.strategy.plan import Plan, build_plan
+from coverbt.strategy.spec import StrategySpec
+from coverbt.universe.model import Universe
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    start: dt.date | None = None
+    end: dt.date | None = None
+    no_costs: bool = False
+    fractional: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "no_costs": self.no_costs,
+            "fractional": self.fractional,
+        }
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Everything a run produced; :mod:`coverbt.backtest.folder` writes it to disk."""
+
+    spec: StrategySpec
+    options: RunOptions
+    plan: Plan
+    panel: Panel
+    engine: EngineResult
+    equity: pd.DataFrame  # portfolio, csi300, sw_computer: 1.0 on the session before entry
+    trades: pd.DataFrame
+    positions: pd.DataFrame
+    per_name: pd.DataFrame
+    benchmark_meta: dict[str, dict[str, object]]
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        return self.equity.pct_change().iloc[1:]
+
+    def total_return(self, column: str = "portfolio") -> float:
+        return float(self.equity[column].iloc[-1] - 1.0)
+
+    def summary(self, run_id: str, report_dir: str) -> dict[str, object]:
+        """The ``coverbt backtest --json`` contract."""
+        total = self.total_return()
+        bench = {key: self.total_return(key) for key in BENCHMARKS}
+        return {
+            "run_id": run_id,
+            "strategy": self.spec.name,
+            "start": self.plan.start.date().isoformat(),
+            "end": self.plan.end.date().isoformat(),
+            "total_return": total,
+            "benchmarks": bench,
+            "excess": {key: total - value for key, value in bench.items()},
+            "trades": len(self.trades),
+            "report_dir": report_dir,
+        }
+
+
+def run_backtest(
+    spec: StrategySpec,
+    universe: Universe,
+    market: MarketData,
+    options: RunOptions | None = None,
+) -> BacktestResult:
+    """Compile ``spec`` on ``universe``, execute it on backtrader and account for it."""
+    options = options or RunOptions()
+    profile = PROFILES["no_costs"] if options.no_costs else None
+    plan, panel = build_plan(
+        spec, universe, market, start=options.start, end=options.end, profile=profile
+    )
+    engine = run_backtrader(plan, panel, fractional=options.fractional)
+    sessions = panel.sessions[(panel.sessions >= plan.start) & (panel.sessions <= plan.end)]
+    shares, cash = holdings(engine.fills, sessions, list(plan.instruments), plan.capital)
+    value = portfolio_value(shares, cash, panel["close"])
+    _check_value(value, engine.final_value)
+    bench, bench_meta = benchmark_values(market, plan.start, plan.end, sessions)
+    before = _previous_session(market, plan.start)
+    equity = pd.concat([value / plan.capital, bench], axis=1)
+    equity.columns = ["portfolio", *BENCHMARKS]
+    equity = pd.concat([pd.DataFrame(1.0, index=[before], columns=equity.columns), equity])
+    equity.index.name = "date"
+    trades = trades_frame(engine, plan)
+    return BacktestResult(
+        spec=spec,
+        options=options,
+        plan=plan,
+        panel=panel,
+        engine=engine,
+        equity=equity,
+        trades=trades,
+        positions=positions_frame(shares, panel["close"], value),
+        per_name=per_name_frame(plan, trades, panel),
+        benchmark_meta=bench_meta,
+    )
+
+
+def _check_value(value: pd.Series, broker_value: float) -> None:
+    if abs(value.iloc[-1] - broker_value) > 1e-6 * max(broker_value, 1.0):
+        raise RuntimeError(
+            f"ledger value {value.iloc[-1]} disagrees with backtrader's {broker_value}"
+        )
+
+
+def _previous_session(market: MarketData, day: pd.Timestamp) -> pd.Timestamp:
+    earlier = market.calendar((day - pd.Timedelta(days=20)).date(), day.date())
+    return pd.Timestamp(earlier[earlier < day][-1])
+
+
+def benchmark_values(
+    market: MarketData, start: pd.Timestamp, end: pd.Timestamp, sessions: pd.DatetimeIndex
+) -> tuple[pd.DataFrame, dict[str, dict[str, object]]]:
+    """Each benchmark's close divided by its open on ``start`` (bought at the entry open)."""
+    wanted = {code: SeriesKind.INDEX for code in BENCHMARKS.values()}
+    panel, missing = load_panel(market, wanted, start.date(), end.date())
+    out = {}
+    meta: dict[str, dict[str, object]] = {}
+    for key, code in BENCHMARKS.items():
+        if code in missing:
+            out[key] = pd.Series(float("nan"), index=sessions)
+            meta[key] = {"code": code, "missing": missing[code]}
+            continue
+        base = panel["open"].at[start, code]
+        out[key] = panel["close"][code].reindex(sessions).ffill() / base
+        meta[key] = {**panel.meta[code].to_json(), "sha256": panel.digest[code]}
+    return pd.DataFrame(out, index=sessions), meta
+
+
+TRADE_COLUMNS = [
+    "date", "code", "name", "side", "shares", "price", "value",
+    "commission", "stamp_duty", "transfer_fee",
+]  # fmt: skip
+
+
+def trades_frame(engine: EngineResult, plan: Plan) -> pd.DataFrame:
+    rows = [
+        {
+            "date": f.day.isoformat(),
+            "code": f.code,
+            "name": plan.instruments[f.code].name,
+            "side": str(f.side),
+            "shares": f.shares,
+            "price": f.price,
+            "value": f.value,
+            "commission": f.commission,
+            "stamp_duty": f.stamp_duty,
+            "transfer_fee": f.transfer_fee,
+        }
+        for f in engine.fills
+    ]
+    return pd.DataFrame(rows, columns=TRADE_COLUMNS)
+
+
+def per_name_frame(plan: Plan, trades: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Per name: first target weight, return on money spent, contribution to the total."""
+    first = plan.decisions[0].weights if plan.decisions else {}
+    rows = []
+    for code, item in plan.instruments.items():
+        mine = trades.loc[trades["code"] == code]
+        fees = mine[["commission", "stamp_duty", "transfer_fee"]].sum().sum()
+        bought = mine.loc[mine["side"] == str(Side.BUY), "value"].sum()
+        sold = mine.loc[mine["side"] == str(Side.SELL), "value"].sum()
+        held = mine.loc[mine["side"] == str(Side.BUY), "shares"].sum() - mine.loc[
+            mine["side"] == str(Side.SELL), "shares"
+        ].sum()
+        last = panel["close"][code].loc[: plan.end].ffill().iloc[-1]
+        pnl = sold + held * last - bought - fees
+        rows.append(
+            {
+                "code": code,
+                "name": item.name,
+                "rating": item.rating,
+                "theme": item.theme,
+                "weight": first.get(code, 0.0),
+                "return": pnl / bought if bought else float("nan"),
+                "contribution": pnl / plan.capital,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["code", "name", "rating", "theme", "weight", "return", "contribution"]
+    )

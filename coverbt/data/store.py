@@ -1,0 +1,266 @@
+"""The market-data cache as a :class:`~coverbt.data.provider.MarketData` provider.
+
+``open_store(workspace.cache_dir)`` is how every command reads market data;
+``import_path(cache_dir, path)`` fills the cache from vendor files (see
+:mod:`coverbt.data.importer`) and ``coverbt data update`` from akshare.
+
+Several sources per code
+------------------------
+The cache keeps every source of a code side by side (one series per code, kind, source
+and adjustment). :meth:`CacheStore.bars` serves one of them, chosen by
+:func:`coverbt.data.memory.choice_order`: a source covering the asked window beats one
+that does not; then ``SOURCE_PREFERENCE`` = akshare > baostock > Tushare (akshare is the
+live source, so cached and freshly fetched bars agree; baostock carries PE/PB); then the
+longer series. Series are never mixed: qfq series of different vendors have different
+adjustment bases (``coverbt data reconcile CODE`` shows by how much).
+
+Integrity
+---------
+Each parquet segment's size and CRC-32 are checked before its first read; a mismatch or
+an unreadable file raises :class:`CorruptCacheError` naming the file and the repair
+(``coverbt data verify --repair``, then re-import). Nothing corrupt is read silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from coverbt.data import catalog, trading_calendar
+from coverbt.data.cache import Cache
+from coverbt.data.catalog import Entry
+from coverbt.data.importer import ImportSummary, run_import
+from coverbt.data.memory import choice_order
+from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, SeriesMeta
+from coverbt.data.segments import SegmentInfo, file_crc32, read_row_group, read_whole
+from coverbt.errors import CoverbtError, DataUnavailableError
+
+IMPORT_HINT = "`coverbt data import ../shared/market-data` (vendor files) or `coverbt data update`"
+REPAIR_HINT = "run `coverbt data verify --repair`, then import or update the series again"
+
+
+class CorruptCacheError(CoverbtError):
+    """A cache file is truncated, altered or unreadable."""
+
+
+def open_store(cache_dir: Path) -> CacheStore:
+    """The cache in ``cache_dir`` as a read-only provider.
+
+    Raises
+    ------
+    DataUnavailableError
+        when nothing was ever imported into ``cache_dir``.
+    """
+    if not Cache(Path(cache_dir)).exists():
+        raise DataUnavailableError(
+            f"no market-data cache in {cache_dir}: fill it with {IMPORT_HINT}"
+        )
+    return CacheStore(Path(cache_dir))
+
+
+@dataclass
+class CacheStore:
+    """Reads ``data_cache/`` (see the module docstring). Create with :func:`open_store`."""
+
+    root: Path
+    _entries: dict[tuple[str, SeriesKind], list[Entry]] = field(init=False, repr=False)
+    _segments: dict[str, SegmentInfo] = field(init=False, repr=False)
+    _files: dict[str, pq.ParquetFile] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the catalog (after another process wrote to the cache)."""
+        with self._connect() as conn:
+            entries = catalog.entries(conn)
+            self._segments = catalog.segments(conn)
+        grouped: dict[tuple[str, SeriesKind], list[Entry]] = defaultdict(list)
+        for entry in entries:
+            grouped[(entry.meta.code, entry.meta.kind)].append(entry)
+        self._entries = dict(grouped)
+        self._files = {}
+
+    def _connect(self) -> sqlite3.Connection:
+        return catalog.connect(self.root / catalog.CATALOG_NAME)
+
+    # --- MarketData -------------------------------------------------------------------
+
+    def bars(
+        self,
+        code: str,
+        *,
+        kind: SeriesKind = SeriesKind.STOCK,
+        adjust: Adjust = Adjust.QFQ,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> Series:
+        kind, adjust = SeriesKind(kind), Adjust(adjust)
+        wanted = Adjust.NONE if kind is SeriesKind.INDEX else adjust
+        found = [e for e in self._entries.get((code, kind), []) if e.meta.adjust is wanted]
+        if not found:
+            raise DataUnavailableError(self._missing_message(code, kind, wanted))
+        metas = [e.meta for e in found]
+        best = found[choice_order(metas, _day(start), _day(end))[0]]
+        return self.read(best).between(start, end)
+
+    def valuation(
+        self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
+    ) -> pd.DataFrame:
+        for entry in self.sources(code):
+            if "pe_ttm" in entry.columns:
+                frame = self.read(entry).between(start, end).frame
+                return frame[[c for c in VALUATION_COLUMNS if c in frame.columns]].copy()
+        return pd.DataFrame(
+            columns=list(VALUATION_COLUMNS), index=pd.DatetimeIndex([], name="date")
+        )
+
+    def calendar(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:
+        return trading_calendar.trading_days(start, end)
+
+    def code_names(self) -> pd.DataFrame:
+        with self._connect() as conn:
+            return catalog.names(conn)
+
+    def catalog(self) -> list[SeriesMeta]:
+        return [e.meta for group in self._entries.values() for e in group]
+
+    # --- beyond the protocol ------------------------------------------------------------
+
+    def entries(self) -> list[Entry]:
+        """Every catalog entry (metadata, columns, placement, suspension count)."""
+        return [e for group in self._entries.values() for e in group]
+
+    def sources(self, code: str, kind: SeriesKind = SeriesKind.STOCK) -> list[Entry]:
+        """Every cached series of ``code``, in the order :meth:`bars` would prefer them."""
+        found = self._entries.get((code, SeriesKind(kind)), [])
+        return [found[i] for i in choice_order([e.meta for e in found])]
+
+    def suspended_days(
+        self, code: str, kind: SeriesKind = SeriesKind.STOCK, source: str | None = None
+    ) -> pd.DatetimeIndex:
+        """Sessions missing from ``code``'s series (its preferred source, or ``source``)."""
+        kind = SeriesKind(kind)
+        found = [e for e in self.sources(code, kind) if source in (None, e.meta.source)]
+        if not found:
+            raise DataUnavailableError(self._missing_message(code, kind, None))
+        with self._connect() as conn:
+            return catalog.suspensions(conn, found[0].key)
+
+    def read(self, entry: Entry) -> Series:
+        """The full series of one catalog entry (integrity checked)."""
+        path = self._checked(entry.placement.segment)
+        try:
+            file = self._files.get(path.name) or pq.ParquetFile(path)
+            self._files[path.name] = file
+            frame = read_row_group(file, entry.placement.row_group, entry.columns)
+        except (OSError, pa.ArrowException) as exc:
+            raise self._corrupt(path, f"unreadable ({exc})") from None
+        if len(frame) != entry.meta.rows:
+            raise self._corrupt(path, f"{entry.meta.code} has {len(frame)} rows, catalog says "
+                                f"{entry.meta.rows}")
+        return Series(entry.meta, frame)
+
+    def read_all(
+        self, accept: Callable[[Entry], bool] = lambda _e: True
+    ) -> Iterator[Series]:
+        """Every accepted series, read segment by segment (fast for whole cross-sections)."""
+        by_segment: dict[str, list[Entry]] = defaultdict(list)
+        for entry in self.entries():
+            if accept(entry):
+                by_segment[entry.placement.segment].append(entry)
+        for name, group in by_segment.items():
+            path = self._checked(name)
+            try:
+                dates, columns = read_whole(path)
+            except (OSError, pa.ArrowException) as exc:
+                raise self._corrupt(path, f"unreadable ({exc})") from None
+            for entry in group:
+                lo = entry.placement.row_offset
+                hi = lo + entry.meta.rows
+                frame = pd.DataFrame(
+                    {c: columns[c][lo:hi] for c in entry.columns},
+                    index=pd.DatetimeIndex(dates[lo:hi], name="date"),
+                    copy=False,
+                )
+                yield Series(entry.meta, frame)
+
+    def verify(self) -> dict[str, str]:
+        """Check every segment (presence, size, CRC-32, row groups); bad file -> why."""
+        problems = {}
+        for name in sorted(self._segments):
+            try:
+                path = self._checked(name, force=True)
+                groups = pq.ParquetFile(path).metadata.num_row_groups
+                needed = [e for e in self.entries() if e.placement.segment == name]
+                if any(e.placement.row_group >= groups for e in needed):
+                    raise self._corrupt(path, f"has {groups} row groups, fewer than catalogued")
+            except CorruptCacheError as exc:
+                problems[name] = str(exc)
+            except (OSError, pa.ArrowException) as exc:
+                problems[name] = str(self._corrupt(self.root / "segments" / name, str(exc)))
+        return problems
+
+    def _checked(self, name: str, *, force: bool = False) -> Path:
+        path = self.root / "segments" / name
+        if name in self._files and not force:
+            return path
+        info = self._segments.get(name)
+        if info is None or not path.exists():
+            raise self._corrupt(path, "is missing")
+        size = path.stat().st_size
+        if size != info.size:
+            raise self._corrupt(path, f"has {size} bytes, catalog says {info.size} (truncated?)")
+        if file_crc32(path) != info.crc32:
+            raise self._corrupt(path, "does not match its checksum (altered on disk)")
+        return path
+
+    @staticmethod
+    def _corrupt(path: Path, why: str) -> CorruptCacheError:
+        return CorruptCacheError(f"cache file {path} {why}: {REPAIR_HINT}")
+
+    def _missing_message(self, code: str, kind: SeriesKind, adjust: Adjust | None) -> str:
+        held = [f"{e.meta.source}/{e.meta.adjust}" for e in self._entries.get((code, kind), [])]
+        what = f"{adjust} daily bars" if adjust else "bars"
+        have = f" (the cache has only {', '.join(held)})" if held else ""
+        return f"no {what} for {kind} {code} in {self.root}{have}; fetch them with {IMPORT_HINT}"
+
+
+def _day(value: dt.date | None) -> dt.date | None:
+    return None if value is None else pd.Timestamp(value).date()
+
+
+def import_path(
+    cache_dir: Path,
+    path: Path,
+    fmt: str = "auto",
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    replace: bool = False,
+) -> ImportSummary:
+    """Import a vendor file, folder or ``.tar.gz`` into the cache (see the importer)."""
+    return run_import(Cache(Path(cache_dir)), Path(path), fmt, progress, replace=replace)
+
+
+
+def verify_cache(cache_dir: Path, *, repair: bool = False) -> tuple[dict[str, str], list[Entry]]:
+    """Check every segment of the cache; with ``repair``, forget the damaged ones.
+
+    Returns the problems (segment file -> message) and, when repairing, the series that
+    were dropped (their ``meta.origin`` says what to import again).
+    """
+    store = open_store(cache_dir)
+    problems = store.verify()
+    dropped: list[Entry] = []
+    if repair and problems:
+        with Cache(Path(cache_dir)).writing() as writer:
+            dropped = writer.drop_segments(sorted(problems))
+    return problems, dropped

@@ -1,0 +1,170 @@
+"""``coverbt run``: the whole job in one call (data check, backtests, scorecard, reports).
+
+Steps, each reported to an optional ``progress(step, done, total)`` callback:
+
+1. **data**: the cache (:func:`coverbt.data.store.open_store`) must cover every A-share of
+   the universe and both benchmarks from the first session after publication to the end
+   of the rating horizon (:func:`coverbt.data.coverage.universe_coverage`). Offline, a gap
+   is a :class:`~coverbt.errors.DataUnavailableError` listing each missing series and the
+   ``coverbt data import`` / ``coverbt data update`` command that fills it; online, the
+   ``update`` callable (the data layer's akshare updater) is asked first.
+2. **backtests**: every strategy file in the workspace's ``strategies/`` (or those named),
+   through the engine's library (:func:`coverbt.backtest.folder.backtest_file`), each
+   followed by :func:`coverbt.reports.build_run_report`.
+3. **scorecard**: :func:`coverbt.scorecard.score_universe` per horizon, written by
+   :func:`coverbt.reports.write_scorecard_report`.
+4. **index**: :func:`coverbt.reports.write_index`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from coverbt.data.coverage import MISSING, SHORT, Coverage, universe_coverage
+from coverbt.data.provider import MarketData
+from coverbt.data.store import IMPORT_HINT, open_store
+from coverbt.errors import DataUnavailableError, InputError
+from coverbt.horizon import entry_session, horizon_end
+from coverbt.scorecard import Scorecard, score_universe
+from coverbt.universe.load import load_universe
+from coverbt.universe.model import Universe
+from coverbt.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]
+Updater = Callable[[Path, list[Coverage], dt.date, dt.date], None]
+
+
+@dataclass(frozen=True)
+class StrategyRun:
+    strategy: str
+    folder: Path
+    summary: dict[str, object]
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    runs: list[StrategyRun]
+    scorecards: list[Scorecard]
+    scorecard_dir: Path
+    index: Path
+
+
+def data_window(universe: Universe, horizons: Sequence[str]) -> tuple[dt.date, dt.date]:
+    """First session after publication .. end of the longest of ``horizons``."""
+    entry = entry_session(universe.report.published)
+    end = max(horizon_end(entry, h) for h in horizons)
+    return entry.date(), end.date()
+
+
+def gaps(market: MarketData, universe: Universe, start: dt.date, end: dt.date) -> list[Coverage]:
+    """The series the window needs that the cache lacks or holds only in part."""
+    return [
+        row
+        for row in universe_coverage(market, universe, start, end)
+        if row.status in (MISSING, SHORT)
+    ]
+
+
+def missing_message(missing: list[Coverage], start: dt.date, end: dt.date, cache: Path) -> str:
+    """Exactly what is missing and how to fill it."""
+    lines = [
+        f"{row.kind} {row.code} {row.name}: "
+        + (
+            "not in the cache"
+            if row.status == MISSING
+            else f"cached {row.first} .. {row.last} ({row.source}), short of the window"
+        )
+        for row in missing
+    ]
+    return (
+        f"the cache {cache} does not cover {start} .. {end} for {len(missing)} series:\n  "
+        + "\n  ".join(lines)
+        + f"\nFix: {IMPORT_HINT}"
+    )
+
+
+def ensure_data(
+    workspace: Workspace,
+    universe: Universe,
+    window: tuple[dt.date, dt.date],
+    *,
+    offline: bool,
+    update: Updater | None = None,
+) -> MarketData:
+    """The cache as a provider, once it covers ``window`` (see the module docstring)."""
+    if not workspace.cache_dir.exists() and (offline or update is None):
+        raise DataUnavailableError(
+            f"no market-data cache in {workspace.cache_dir}: fill it with {IMPORT_HINT}"
+        )
+    if not offline and update is not None:
+        market = open_store(workspace.cache_dir) if workspace.cache_dir.exists() else None
+        missing = gaps(market, universe, *window) if market is not None else []
+        if market is None or missing:
+            update(workspace.cache_dir, missing, *window)
+    market = open_store(workspace.cache_dir)
+    missing = gaps(market, universe, *window)
+    if missing:
+        raise DataUnavailableError(missing_message(missing, *window, workspace.cache_dir))
+    return market
+
+
+def strategy_files(workspace: Workspace, names: Sequence[str] = ()) -> list[Path]:
+    """The strategies to run: ``names`` (files or names in ``strategies/``), else all."""
+    from coverbt.backtest.folder import resolve_strategy
+
+    if names:
+        return [resolve_strategy(name, workspace.strategies_dir) for name in names]
+    files = sorted(workspace.strategies_dir.glob("*.yaml"))
+    if not files:
+        raise InputError(
+            "no strategy files to run",
+            source=workspace.strategies_dir,
+            expected="one or more *.yaml strategy files",
+            fix="copy the repository's strategies/ folder into the workspace, or pass "
+            "--strategies FILE",
+        )
+    return files
+
+
+def run_pipeline(
+    workspace: Workspace,
+    universe_file: Path,
+    *,
+    offline: bool,
+    horizons: Sequence[str] = ("1M", "3M", "6M", "12M"),
+    strategies: Sequence[str] = (),
+    update: Updater | None = None,
+    progress: Progress | None = None,
+    command: str = "coverbt run",
+) -> PipelineResult:
+    """Data check, every strategy with its report, the scorecard, ``reports/index.html``."""
+    from coverbt.backtest.folder import backtest_file
+    from coverbt.backtest.run import RunOptions
+    from coverbt.reports import build_run_report, write_index, write_scorecard_report
+
+    step = progress or (lambda _s, _d, _t: None)
+    universe = load_universe(universe_file)
+    files = strategy_files(workspace, strategies)
+    total = len(files) + 3
+    step("checking market data", 0, total)
+    market = ensure_data(
+        workspace, universe, data_window(universe, ["6M"]), offline=offline, update=update
+    )
+    runs = []
+    for i, path in enumerate(files, start=1):
+        step(f"backtest {path.stem}", i, total)
+        _result, folder, summary = backtest_file(
+            path, universe_file, market, workspace.reports_dir, RunOptions(), command
+        )
+        build_run_report(folder)
+        runs.append(StrategyRun(path.stem, folder, summary))
+    step("scorecard", total - 2, total)
+    cards = [score_universe(universe, market, h) for h in horizons]
+    folder = write_scorecard_report(cards, workspace.reports_dir)
+    step("index", total - 1, total)
+    index = write_index(workspace.reports_dir)
+    step("done", total, total)
+    return PipelineResult(runs, cards, folder, index)

@@ -1,0 +1,191 @@
+"""Build the report files of a run and of a scorecard, and ``reports/index.html``.
+
+Call :func:`build_run_report` after every backtest (the engine's command does) and
+:func:`write_index` after anything new lands in ``reports/``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from coverbt.reports.charts import (
+    contribution_figure,
+    drawdown_figure,
+    equity_figure,
+    save_png,
+    scorecard_figure,
+)
+from coverbt.reports.html import link, page, scorecard_section, table
+from coverbt.reports.run_folder import is_run_folder, load_run
+from coverbt.reports.summary import RunSummary, summarise_equity
+from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
+from coverbt.scorecard.model import Scorecard
+from coverbt.scorecard.tables import pct
+from coverbt.yamlio import atomic_write_text
+
+RUN_PAGE = "report.html"
+SCORECARD_PAGE = "scorecard.html"
+SCORECARD_JSON = "scorecard.json"
+INDEX = "index.html"
+CHARTS: tuple[str, ...] = ("equity.png", "drawdown.png", "contribution.png")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What :func:`build_run_report` wrote."""
+
+    run_dir: Path
+    page: Path
+    tearsheets: list[Path]
+    charts: list[Path]
+    summary: RunSummary
+
+
+def build_run_report(run_dir: Path) -> RunReport:
+    """Tearsheets vs CSI 300 and SW Computer, PNG charts and ``report.html`` of one run.
+
+    Raises
+    ------
+    InputError
+        when the run folder lacks a file or column of the contract.
+    """
+    run = load_run(Path(run_dir))
+    summary = summarise_equity(run.equity)
+    title = f"{run.run_id} ({run.strategy})" if run.strategy else run.run_id
+    charts = [
+        save_png(equity_figure(run.equity, f"{run.run_id}: growth of 1"), run.path / CHARTS[0]),
+        save_png(drawdown_figure(run.equity, f"{run.run_id}: drawdown"), run.path / CHARTS[1]),
+        save_png(
+            contribution_figure(run.per_name, f"{run.run_id}: contribution per name"),
+            run.path / CHARTS[2],
+        ),
+    ]
+    tearsheets = [
+        write_tearsheet(run.returns, name, tearsheet_path(run.path, name), f"{title} vs {label}")
+        for name, label in BENCHMARK_NAMES.items()
+    ]
+    body = _run_body(run.manifest, summary, tearsheets, charts)
+    target = run.path / RUN_PAGE
+    atomic_write_text(target, page(f"Backtest {title}", body))
+    return RunReport(run.path, target, tearsheets, charts, summary)
+
+
+def _run_body(
+    manifest: dict[str, object], summary: RunSummary, tearsheets: list[Path], charts: list[Path]
+) -> str:
+    numbers = table(
+        ["", "portfolio", "CSI 300", "SW Computer"],
+        [
+            [
+                "total return",
+                pct(summary.total_return),
+                pct(summary.csi300_return),
+                pct(summary.sw_computer_return),
+            ],
+            ["portfolio excess", "", pct(summary.excess_csi300), pct(summary.excess_sw_computer)],
+            ["max drawdown", pct(summary.max_drawdown), "", ""],
+        ],
+        numeric={1, 2, 3},
+    )
+    links = " · ".join(link(p.name, f"quantstats tearsheet: {p.stem}") for p in tearsheets)
+    images = "\n".join(f'<img src="{p.name}" alt="{p.stem}">' for p in charts)
+    command = escape(str(manifest.get("command", "")))
+    return (
+        f"<p>{escape(summary.start)} to {escape(summary.end)}. {links}</p>\n{numbers}\n{images}\n"
+        f"<h2>manifest</h2><pre>{escape(json.dumps(manifest, ensure_ascii=False, indent=2))}"
+        f"</pre>\n<p><small>repeat: <code>{command}</code></small></p>\n"
+        f"<p>{link('../' + INDEX, 'all reports')} · {link('manifest.json', 'manifest.json')}</p>"
+    )
+
+
+def scorecard_dir(reports_dir: Path, cards: list[Scorecard]) -> Path:
+    """``reports/scorecard-<report-id>-<benchmark>/``."""
+    return Path(reports_dir) / f"scorecard-{cards[0].report_id}-{cards[0].benchmark}"
+
+
+def write_scorecard_report(cards: list[Scorecard], reports_dir: Path) -> Path:
+    """Write one scorecard folder (JSON, a PNG per horizon, ``scorecard.html``); its path."""
+    if not cards:
+        raise ValueError("no scorecard to write")
+    folder = scorecard_dir(reports_dir, cards)
+    sections = []
+    for card in cards:
+        image = f"scorecard_{card.horizon}.png"
+        save_png(scorecard_figure(card), folder / image)
+        sections.append(scorecard_section(card, image))
+    payload = [card.to_json() for card in cards]
+    atomic_write_text(folder / SCORECARD_JSON, json.dumps(payload, ensure_ascii=False, indent=2))
+    body = (
+        "<p>Entry at the open of the first session after publication, exit at the close "
+        "ending the horizon; excess = return - benchmark return over the same span.</p>\n"
+        + "\n".join(sections)
+        + f"\n<p>{link(SCORECARD_JSON, 'scorecard.json')} · "
+        + f"{link('../' + INDEX, 'all reports')}</p>"
+    )
+    atomic_write_text(folder / SCORECARD_PAGE, page(f"Scorecard {cards[0].report_id}", body))
+    return folder
+
+
+def write_index(reports_dir: Path) -> Path:
+    """Regenerate ``reports/index.html`` linking every run and scorecard folder (atomic)."""
+    reports_dir = Path(reports_dir)
+    runs, scorecards = [], []
+    for folder in (
+        sorted(p for p in reports_dir.iterdir() if p.is_dir()) if reports_dir.is_dir() else []
+    ):
+        if is_run_folder(folder):
+            runs.append(_run_row(folder))
+        elif (folder / SCORECARD_JSON).is_file() and (folder / SCORECARD_PAGE).is_file():
+            scorecards.append(_scorecard_row(folder))
+    body = "<h2>Scorecards</h2>\n" + (
+        table(["scorecard", "horizons", "json"], scorecards, set()) if scorecards else "<p>none</p>"
+    )
+    body += "\n<h2>Backtest runs</h2>\n" + (
+        table(
+            ["run", "strategy", "period", "return", "vs CSI 300", "vs SW Computer", "tearsheets"],
+            runs,
+            numeric={3, 4, 5},
+        )
+        if runs
+        else "<p>none</p>"
+    )
+    target = reports_dir / INDEX
+    atomic_write_text(target, page("coverbt reports", body))
+    return target
+
+
+def _run_row(folder: Path) -> list[str]:
+    run = load_run(folder)
+    summary = summarise_equity(run.equity)
+    report = (
+        link(f"{folder.name}/{RUN_PAGE}", run.run_id)
+        if (folder / RUN_PAGE).is_file()
+        else escape(run.run_id)
+    )
+    sheets = [
+        link(f"{folder.name}/{tearsheet_path(folder, name).name}", name)
+        for name in BENCHMARK_NAMES
+        if tearsheet_path(folder, name).is_file()
+    ]
+    return [
+        report,
+        escape(run.strategy),
+        f"{summary.start} .. {summary.end}",
+        pct(summary.total_return),
+        pct(summary.excess_csi300),
+        pct(summary.excess_sw_computer),
+        " ".join(sheets),
+    ]
+
+
+def _scorecard_row(folder: Path) -> list[str]:
+    data = json.loads((folder / SCORECARD_JSON).read_text(encoding="utf-8"))
+    horizons = ", ".join(str(item.get("horizon")) for item in data if isinstance(item, dict))
+    return [
+        link(f"{folder.name}/{SCORECARD_PAGE}", folder.name),
+        escape(horizons),
+        link(f"{folder.name}/{SCORECARD_JSON}", "json"),
+    ]

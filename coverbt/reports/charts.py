@@ -1,0 +1,177 @@
+"""PNG charts of a run and of a scorecard (pure figure builders + one atomic saver).
+
+Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot global state,
+no GUI backend needed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from coverbt.reports.fonts import cjk_family
+from coverbt.scorecard.model import NameScore, Scorecard
+
+SERIES_STYLE: dict[str, tuple[str, str]] = {
+    "portfolio": ("portfolio", "#1f77b4"),
+    "csi300": ("CSI 300 (000300)", "#7f7f7f"),
+    "sw_computer": ("SW Computer (801750)", "#ff7f0e"),
+}
+RATING_COLOURS: tuple[str, ...] = ("#c0392b", "#e67e22", "#2980b9", "#27ae60", "#8e44ad")
+UNRATED_COLOUR = "#b0b0b0"
+DPI = 120
+
+
+def save_png(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _figure(height: float = 4.0) -> Figure:
+    return Figure(figsize=(9, height), layout="constrained")
+
+
+def equity_figure(equity: pd.DataFrame, title: str) -> Figure:
+    """Growth of 1.0: the portfolio and both benchmarks."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    for column, (label, colour) in SERIES_STYLE.items():
+        if column in equity.columns:
+            width = 2.0 if column == "portfolio" else 1.2
+            ax.plot(equity.index, equity[column], label=label, color=colour, linewidth=width)
+    ax.axhline(1.0, color="black", linewidth=0.6)
+    ax.set_title(title)
+    ax.set_ylabel("value (start = 1.0)")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def drawdown_figure(equity: pd.DataFrame, title: str) -> Figure:
+    """Drawdown from the running peak of each series (portfolio filled)."""
+    fig = _figure(3.2)
+    ax = fig.add_subplot()
+    for column, (label, colour) in SERIES_STYLE.items():
+        if column not in equity.columns:
+            continue
+        drawdown = equity[column] / equity[column].cummax() - 1.0
+        if column == "portfolio":
+            ax.fill_between(drawdown.index, drawdown, 0.0, color=colour, alpha=0.35, label=label)
+        else:
+            ax.plot(drawdown.index, drawdown, color=colour, linewidth=1.0, label=label)
+    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
+    ax.set_title(title)
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _name_label(code: str, name: str) -> str:
+    return f"{code} {name}" if cjk_family() else code
+
+
+def contribution_figure(per_name: pd.DataFrame, title: str) -> Figure:
+    """Contribution of each name to the portfolio's return (largest first)."""
+    rows = per_name.sort_values("contribution")
+    fig = _figure(max(3.0, 0.28 * len(rows) + 1.0))
+    ax = fig.add_subplot()
+    labels = [_name_label(str(c), str(n)) for c, n in zip(rows["code"], rows["name"], strict=True)]
+    colours = ["#27ae60" if v >= 0 else "#c0392b" for v in rows["contribution"]]
+    ax.barh(labels, rows["contribution"], color=colours)
+    ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:+.1%}")
+    ax.axvline(0.0, color="black", linewidth=0.6)
+    ax.set_title(title)
+    _cjk(ax)
+    return fig
+
+
+def _band_text(lower: float | None, upper: float | None) -> str:
+    if lower is None:
+        return f"<= {upper:+.0%}"
+    if upper is None:
+        return f"> {lower:+.0%}"
+    return f"{lower:+.0%}..{upper:+.0%}"
+
+
+def scorecard_figure(card: Scorecard) -> Figure:
+    """Excess per name, coloured by rating, with each rating's promised band shaded.
+
+    Names are grouped by rating (scale order, unrated last) and sorted by excess inside a
+    group; names without data are left out of the picture (the tables list them).
+    """
+    order = list(card.bands)
+    done = [s for s in card.names if s.excess is not None]
+    done.sort(key=lambda s: (order.index(s.rating) if s.rating in order else len(order), s.excess))
+    fig = _figure(4.5)
+    ax = fig.add_subplot()
+    legend: dict[str, object] = {}
+    for x, item in enumerate(done):
+        rated = item.rating in card.bands
+        colour = (
+            RATING_COLOURS[order.index(item.rating) % len(RATING_COLOURS)]
+            if rated
+            else (UNRATED_COLOUR)
+        )
+        label = _rating_label(item.rating, card) if rated else "no rating (- / watch list)"
+        legend[label] = ax.bar(x, item.excess, color=colour, label=label)
+    _shade_bands(ax, done, card)
+    ax.set_xticks(range(len(done)), [_name_label(s.code, s.name) for s in done], rotation=90)
+    ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:+.0%}")
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_ylabel(f"excess vs {card.benchmark}")
+    ax.set_title(f"{card.report_id}: {card.horizon} excess return vs {card.benchmark}")
+    ax.legend(legend.values(), legend.keys(), loc="upper left", fontsize="small")
+    _cjk(ax)
+    return fig
+
+
+def _rating_label(rating: str | None, card: Scorecard) -> str:
+    lower, upper = card.bands[rating or ""]
+    band = _band_text(lower, upper)
+    return f"{rating} ({band})" if cjk_family() else f"promise {band}"
+
+
+def _shade_bands(ax: Axes, done: list[NameScore], card: Scorecard) -> None:
+    """A translucent rectangle over each rating group spanning its promised band."""
+    top = max([s.excess for s in done] + [0.0]) + 0.1
+    bottom = min([s.excess for s in done] + [0.0]) - 0.1
+    order = list(card.bands)
+    for label, (lower, upper) in card.bands.items():
+        xs = [x for x, s in enumerate(done) if s.rating == label]
+        if not xs:
+            continue
+        colour = RATING_COLOURS[order.index(label) % len(RATING_COLOURS)]
+        low = bottom if lower is None else lower
+        high = top if upper is None else upper
+        ax.fill_between(
+            [min(xs) - 0.45, max(xs) + 0.45], low, high, color=colour, alpha=0.12, linewidth=0
+        )
+        for bound in (lower, upper):
+            if bound is not None:
+                ax.hlines(bound, min(xs) - 0.45, max(xs) + 0.45, colors=colour, linestyles="--")
+
+
+def _cjk(ax: Axes) -> None:
+    family = cjk_family()
+    if not family:
+        return
+    for text in [*ax.get_xticklabels(), *ax.get_yticklabels()]:
+        text.set_fontfamily(family)
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_fontfamily(family)

@@ -1,0 +1,126 @@
+"""The HTML pages: ``reports/index.html``, a run's ``report.html``, a scorecard's page.
+
+Self-contained: inline CSS, no script, no remote resource (pages open offline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from html import escape
+
+from coverbt.scorecard.model import Scorecard
+from coverbt.scorecard.tables import pct
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #ddd}
+th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
+.hit{color:#1e8449}.miss{color:#c0392b}img{max-width:100%;margin:.5em 0}
+small{color:#666}
+"""
+
+
+def page(title: str, body: str) -> str:
+    """A complete HTML document."""
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<title>{escape(title)}</title><link rel="icon" href="data:,">'
+        f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
+
+
+def link(href: str, text: str) -> str:
+    return f'<a href="{escape(href, quote=True)}">{escape(text)}</a>'
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
+    """An HTML table; cells are already-escaped HTML; columns in ``numeric`` align right."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
+            for i, cell in enumerate(row)
+        )
+        + "</tr>\n"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def verdict(value: bool | None) -> str:
+    if value is None:
+        return ""
+    return '<span class="hit">yes</span>' if value else '<span class="miss">no</span>'
+
+
+def scorecard_section(card: Scorecard, image: str) -> str:
+    """One horizon of a scorecard: hit rates, the chart, then every name."""
+    rates = table(
+        ["rating", "n", "band hits", "threshold", "direction", "touch", "band rate", "95% CI"],
+        (
+            [
+                escape(r.rating),
+                str(r.n),
+                str(r.band_hits),
+                str(r.threshold_hits),
+                str(r.direction_hits),
+                str(r.touch_hits),
+                "" if r.band_hit_rate is None else f"{r.band_hit_rate:.0%}",
+                "" if r.ci_low is None else f"{r.ci_low:.0%} .. {r.ci_high:.0%}",
+            ]
+            for r in card.by_rating
+        ),
+        numeric={1, 2, 3, 4, 5, 6, 7},
+    )
+    ind = card.industry
+    industry = (
+        f"<p>Industry rating {escape(ind.rating)}: {escape(ind.index_code)} "
+        f"{pct(ind.index_return)} vs {escape(ind.benchmark_code)} {pct(ind.benchmark_return)}, "
+        f"excess {pct(ind.excess)}: {verdict(ind.hit) or escape(ind.reason or '')}</p>"
+    )
+    names = table(
+        [
+            "code",
+            "name",
+            "rating",
+            "entry",
+            "exit",
+            "return",
+            "benchmark",
+            "excess",
+            "band",
+            "threshold",
+            "direction",
+            "touch",
+            "reason",
+        ],
+        (
+            [
+                escape(s.code),
+                escape(s.name),
+                escape(s.rating or ""),
+                str(s.entry_date or ""),
+                str(s.exit_date or ""),
+                pct(s.ret),
+                pct(s.benchmark_return),
+                pct(s.excess),
+                verdict(s.band_hit),
+                verdict(s.threshold_hit),
+                verdict(s.direction_hit),
+                verdict(s.touch_hit),
+                escape(s.reason or ""),
+            ]
+            for s in card.names
+        ),
+        numeric={5, 6, 7},
+    )
+    title = (
+        f"{card.horizon} vs {card.benchmark} ({card.benchmark_code}): "
+        f"{card.planned_entry} open to {card.planned_exit} close"
+    )
+    return (
+        f"<h2>{escape(title)}</h2>\n{rates}\n{industry}\n"
+        f'<img src="{escape(image, quote=True)}" alt="excess per name, {escape(card.horizon)}">'
+        f"\n{names}"
+    )

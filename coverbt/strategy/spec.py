@@ -1,0 +1,171 @@
+"""Strategy rule files: YAML validated into typed models, with errors that carry line numbers.
+
+A strategy file is a small stack, read top to bottom::
+
+    name: coverage_equal
+    act:    {trigger: publication, rebalance: null}      # when
+    select: {a_share: true}                          # which names
+    weigh:  {method: equal}                          # how much
+    exit:   {horizon: 6M, stop_loss: null}           # when to leave
+    costs:  a_share_default                          # which cost/market profile
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from coverbt.data.provider import BENCHMARKS
+from coverbt.errors import InputError
+from coverbt.horizon import parse_horizon
+from coverbt.market.rules import PROFILES
+from coverbt.universe.boards import Board
+from coverbt.yamlio import read_yaml, validate_model
+
+STRATEGY_FIX = "correct the strategy file (see strategies/coverage_equal.yaml for a template)"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _horizon_text(value: str | None) -> str | None:
+    if value is not None:
+        parse_horizon(value)
+    return value
+
+
+class Act(_Strict):
+    """When to act: at the first open after publication, then every ``rebalance``."""
+
+    trigger: Literal["publication", "screen"] = "publication"
+    rebalance: str | None = None
+    screen: str | None = None
+
+    @field_validator("rebalance")
+    @classmethod
+    def _period(cls, value: str | None) -> str | None:
+        return _horizon_text(value)
+
+    @model_validator(mode="after")
+    def _screen_named(self) -> Self:
+        if self.trigger == "screen":
+            raise ValueError(
+                "acting on a screen signal is not supported yet: the engine has no reader for "
+                "screen results; use trigger: publication"
+            )
+        return self
+
+
+class Select(_Strict):
+    """Which names. Every given filter must hold (AND); an empty filter is ignored."""
+
+    index: Literal["csi300", "sw_computer"] | None = None
+    a_share: bool = True
+    ratings: list[str] = Field(default_factory=list)
+    prose: list[str] = Field(default_factory=list)
+    themes: list[str] = Field(default_factory=list)
+    boards: list[Board] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    where: str | None = None
+
+    @model_validator(mode="after")
+    def _index_alone(self) -> Self:
+        names = (self.ratings, self.prose, self.themes, self.boards, self.codes, self.where)
+        if self.index is not None and any(names):
+            raise ValueError("select.index holds one benchmark index: drop the other filters")
+        if self.index is not None and self.index not in BENCHMARKS:
+            raise ValueError(f"unknown index {self.index!r}")
+        return self
+
+
+class Weigh(_Strict):
+    """How much: equal, by rating label, or inverse volatility; optionally capped."""
+
+    method: Literal["equal", "rating", "inverse_vol"] = "equal"
+    rating_weights: dict[str, float] = Field(default_factory=dict)
+    lookback: int = Field(default=60, ge=5, le=750)
+    cap: float | None = Field(default=None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _weights_given(self) -> Self:
+        if self.method == "rating" and not self.rating_weights:
+            raise ValueError("method rating needs rating_weights, e.g. {强烈推荐: 2, 推荐: 1}")
+        if any(w < 0 for w in self.rating_weights.values()):
+            raise ValueError("rating_weights must not be negative")
+        return self
+
+
+class Exit(_Strict):
+    """When to leave: a fixed horizon or each rating's own, and an optional stop."""
+
+    horizon: str = "6M"
+    default_horizon: str = "6M"
+    stop_loss: float | None = Field(default=None, lt=0, gt=-1)
+    on_rating_change: bool = False
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, value: str) -> str:
+        if value != "rating":
+            _horizon_text(value)
+        return value
+
+    @field_validator("default_horizon")
+    @classmethod
+    def _default(cls, value: str) -> str:
+        _horizon_text(value)
+        return value
+
+    @model_validator(mode="after")
+    def _no_ledger(self) -> Self:
+        if self.on_rating_change:
+            raise ValueError(
+                "exit on a rating change needs a ratings ledger, which coverbt does not have "
+                "yet; set on_rating_change: false"
+            )
+        return self
+
+
+class StrategySpec(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    description: str = ""
+    act: Act = Act()
+    select: Select = Select()
+    weigh: Weigh = Weigh()
+    exit: Exit = Exit()
+    costs: str = "a_share_default"
+    capital: float = Field(default=1_000_000.0, gt=0)
+
+    @field_validator("costs")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        if value not in PROFILES:
+            raise ValueError(f"unknown cost profile {value!r}; expected one of {sorted(PROFILES)}")
+        return value
+
+
+def load_strategy(path: Path) -> StrategySpec:
+    """Read and validate a strategy file; problems become :class:`InputError` with lines."""
+    data, lines = read_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(
+            "a strategy file must be a mapping of keys (name, act, select, weigh, exit, costs)",
+            source=path,
+            line=1,
+            fix=STRATEGY_FIX,
+        )
+    spec = validate_model(StrategySpec, data, path, lines, STRATEGY_FIX)
+    if spec.select.where is not None:
+        from coverbt.conditions import parse_condition
+
+        parse_condition(
+            spec.select.where,
+            source=path,
+            line=lines.get(("select", "where")),
+            field="select.where",
+        )
+    return spec

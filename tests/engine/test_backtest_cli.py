@@ -1,0 +1,71 @@
+"""`coverbt backtest`: the JSON contract, the run folder and errors at the edge."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coverbt.data.store import import_path
+
+CONTRACT = {"run_id", "strategy", "start", "end", "total_return", "benchmarks", "excess",
+            "trades", "report_dir"}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, repo_root: Path, market_data_dir: Path) -> Path:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("ws")
+    shutil.copytree(repo_root / "universe", root / "universe")
+    shutil.copytree(repo_root / "strategies", root / "strategies")
+    for part in ("stock", "index"):
+        import_path(root / "data_cache", market_data_dir / part)
+    return root
+
+
+def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from coverbt.cli import main; main()", "backtest", *args],
+        cwd=workspace, capture_output=True, text=True, check=False,
+    )
+
+
+def test_json_contract_and_run_folder(workspace: Path) -> None:
+    done = _cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert set(summary) == CONTRACT
+    assert summary["start"] == "2024-06-24" and summary["end"] == "2024-12-24"
+    assert summary["total_return"] == pytest.approx(0.5394030115946579, abs=1e-6)
+    assert set(summary["benchmarks"]) == set(summary["excess"]) == {"csi300", "sw_computer"}
+    folder = workspace / summary["report_dir"]
+    files = {p.name for p in folder.iterdir()}
+    assert files == {"manifest.json", "equity.csv", "returns.csv", "trades.csv",
+                     "positions.csv", "per_name.csv"}
+    equity = pd.read_csv(folder / "equity.csv")
+    assert list(equity.columns) == ["date", "portfolio", "csi300", "sw_computer"]
+    assert equity.iloc[-1]["portfolio"] - 1 == pytest.approx(summary["total_return"], abs=1e-9)
+    trades = pd.read_csv(folder / "trades.csv", dtype={"code": str})
+    assert list(trades.columns) == ["date", "code", "name", "side", "shares", "price", "value",
+                                    "commission", "stamp_duty", "transfer_fee"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["summary"]["run_id"] == summary["run_id"]
+    assert manifest["skipped"][0]["code"] == "EH"
+    assert {s["code"] for s in manifest["data_sources"]} >= {"300496", "000300", "801750"}
+    assert manifest["command"].startswith("coverbt backtest coverage_equal")
+    # repeating the run reproduces it exactly
+    again = json.loads(_cli(workspace, "coverage_equal", "--no-costs", "--fractional",
+                            "--json").stdout)
+    assert again == summary
+
+
+def test_bad_input_exits_2_without_traceback(workspace: Path) -> None:
+    done = _cli(workspace, "no_such_strategy")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "coverage_equal" in done.stderr
+    done = _cli(workspace, "coverage_equal", "--start", "2024-06-01")
+    assert done.returncode == 2 and "before the first session after publication" in done.stderr

@@ -1,0 +1,113 @@
+"""The pinned reference: the equal-weight coverage portfolio against plain pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from coverbt.backtest.run import RunOptions, run_backtest
+from coverbt.backtest.vectorized import run_vectorized
+from coverbt.market.rules import PROFILES
+from coverbt.strategy.plan import build_plan
+from coverbt.strategy.spec import load_strategy
+
+ENTRY, EXIT = pd.Timestamp("2024-06-24"), pd.Timestamp("2024-12-24")
+# 0.5394030115946579 = mean over the 25 A-share names of close(2024-12-24) / open(2024-06-24)
+# - 1, each read with plain pandas from the first of akshare > baostock > tushare whose file
+# covers the window (002230, 002261, 002439, 300624, 301236: baostock starts 2024-10-14, so
+# Tushare). Computed once with the same code as direct_returns() below and written here.
+PINNED = 0.5394030115946579
+
+
+def direct_returns(stock_dir: Path, codes: list[str]) -> dict[str, float]:
+    out = {}
+    for code in codes:
+        exchange = "sh." if code.startswith("6") else "sz."
+        candidates = [
+            (stock_dir / "akshare" / f"{code}.csv", {"日期": "date", "开盘": "open", "收盘": "close"}),
+            (stock_dir / "baostock" / f"{exchange}{code}.csv", {}),
+            (stock_dir / "tushare" / f"{code}.csv", {}),
+        ]
+        for path, rename in candidates:
+            if not path.exists():
+                continue
+            frame = pd.read_csv(path, encoding="utf-8-sig").rename(columns=rename)
+            frame.index = pd.to_datetime(frame["date"].astype(str))
+            if frame.index.min() <= pd.Timestamp("2024-06-14") and EXIT in frame.index:
+                out[code] = frame.at[EXIT, "close"] / frame.at[ENTRY, "open"] - 1
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def coverage(repo_root: Path):  # type: ignore[no-untyped-def]
+    return load_strategy(repo_root / "strategies" / "coverage_equal.yaml")
+
+
+def test_equal_weight_equals_mean_of_direct_returns(
+    coverage, universe, shared_provider, market_data_dir  # type: ignore[no-untyped-def]
+) -> None:
+    result = run_backtest(
+        coverage, universe, shared_provider, RunOptions(no_costs=True, fractional=True)
+    )
+    codes = list(result.plan.instruments)
+    assert len(codes) == 25 and "EH" not in codes
+    assert [s.code for s in result.plan.skipped] == ["EH"]
+    direct = direct_returns(market_data_dir / "stock", codes)
+    assert len(direct) == 25
+    expected = sum(direct.values()) / len(direct)
+    assert result.plan.start == ENTRY and result.plan.end == EXIT
+    assert result.total_return() == pytest.approx(expected, abs=1e-6)
+    assert result.total_return() == pytest.approx(PINNED, abs=1e-6)
+    assert len(result.trades) == 50 and result.engine.refusals == []
+    # the per-name table tells the same story
+    per_name = result.per_name.set_index("code")["return"]
+    for code, value in direct.items():
+        assert per_name[code] == pytest.approx(value, abs=1e-6)
+
+
+def test_costs_and_lots_return_less(coverage, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+    free = run_backtest(coverage, universe, shared_provider, RunOptions(no_costs=True))
+    real = run_backtest(coverage, universe, shared_provider, RunOptions())
+    assert real.total_return() < free.total_return() < PINNED
+    fees = real.trades[["commission", "stamp_duty", "transfer_fee"]].sum().sum()
+    assert fees > 0
+    # every fee in trades.csv is the rule's fee of that trade (sells pay 0.05% stamp in 2024)
+    sells = real.trades.loc[real.trades["side"] == "sell"]
+    assert (sells["stamp_duty"] - (sells["value"] * 0.0005)).abs().max() <= 0.005 + 1e-9
+    assert (real.trades.loc[real.trades["side"] == "buy", "stamp_duty"] == 0).all()
+    # lots: main board and ChiNext in hundreds, STAR at least 200
+    buys = real.trades.loc[real.trades["side"] == "buy"]
+    star = buys["code"].str.startswith("688")
+    assert (buys.loc[~star, "shares"] % 100 == 0).all()
+    assert (buys.loc[star, "shares"] >= 200).all()
+    # names whose one lot costs more than their target are refused, not bought
+    assert {r.code for r in real.engine.refusals} == {"688111", "688256"}
+
+
+@pytest.mark.parametrize("name", ["coverage_equal", "rating_weighted"])
+def test_vectorized_agrees_with_backtrader(name, repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+    from coverbt.backtest.bt_engine import run_backtrader
+    from coverbt.backtest.ledger import holdings, portfolio_value
+
+    spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
+    spec = spec.model_copy(update={"act": spec.act.model_copy(update={"rebalance": "1M"})})
+    plan, panel = build_plan(spec, universe, shared_provider, profile=PROFILES["frictionless"])
+    assert len(plan.decisions) == 6  # entry + 5 monthly rebalances
+    fast = run_vectorized(plan, panel)
+    engine = run_backtrader(plan, panel, fractional=True)
+    shares, cash = holdings(engine.fills, fast.index, list(plan.instruments), plan.capital)
+    slow = portfolio_value(shares, cash, panel["close"])
+    assert ((fast - slow).abs() / plan.capital).max() < 1e-6
+    assert engine.final_value / plan.capital == pytest.approx(fast.iloc[-1] / plan.capital,
+                                                              abs=1e-6)
+
+
+def test_benchmark_strategies_match_the_benchmark_columns(repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+    for name, key in (("csi300_hold", "csi300"), ("sw_computer_hold", "sw_computer")):
+        spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
+        result = run_backtest(spec, universe, shared_provider)
+        assert result.total_return() == pytest.approx(result.total_return(key), abs=1e-9)
+        assert result.trades["commission"].sum() == 0

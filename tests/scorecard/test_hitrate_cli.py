@@ -1,0 +1,76 @@
+"""``coverbt hitrate`` end to end on a workspace filled by ``import_path``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coverbt.data.store import import_path
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, market_data_dir: Path) -> Path:
+    root = tmp_path_factory.mktemp("ws")
+    for part in ("stock", "index"):
+        import_path(root / "data_cache", market_data_dir / part)
+    return root
+
+
+def _coverbt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    code = "from coverbt.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_json_one_horizon_is_an_object(workspace: Path, universe_file: Path) -> None:
+    out = _coverbt("hitrate", "--universe", str(universe_file), "--json", cwd=workspace)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["horizon"] == "6M" and len(data["names"]) == 26
+    hs = next(n for n in data["names"] if n["code"] == "600570")
+    assert hs["return"] == pytest.approx(29.55 / 18.0 - 1, rel=1e-12)  # akshare 600570.csv
+
+
+def test_json_several_horizons_is_a_list(workspace: Path, universe_file: Path) -> None:
+    out = _coverbt(
+        "hitrate", "-u", str(universe_file), "--horizons", "1M,3M,12M",
+        "--benchmark", "sw_computer", "--json", cwd=workspace,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [d["horizon"] for d in data] == ["1M", "3M", "12M"]
+    assert {d["benchmark_code"] for d in data} == {"801750"}
+    assert data[0]["names"][0]["exit_date"] == "2024-07-24"
+
+
+def test_table_lists_reasons(workspace: Path, universe_file: Path) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), cwd=workspace)
+    assert out.returncode == 0, out.stderr
+    assert "EH 亿航智能: not an A-share" in out.stdout
+    assert "强于大市" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--benchmark", "sp500"), "--benchmark"),
+        (("--horizons", "6X"), "--horizons"),
+    ],
+)
+def test_bad_flags_exit_2_without_traceback(
+    workspace: Path, universe_file: Path, args: tuple[str, ...], needle: str
+) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), *args, cwd=workspace)
+    assert out.returncode == 2
+    assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_empty_workspace_says_how_to_import(tmp_path: Path, universe_file: Path) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), cwd=tmp_path)
+    assert out.returncode == 2
+    assert "coverbt data import" in out.stderr and "Traceback" not in out.stderr
