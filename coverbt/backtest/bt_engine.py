@@ -101,7 +101,9 @@ class _Runner:
     def _profile(self, code: str) -> MarketProfile:
         return self.plan.profile if self.plan.instruments[code].board is not None else FRICTIONLESS
 
-    def _order(self, code: str, side: Side, shares: float, day: pd.Timestamp, at_open: bool) -> bool:
+    def _order(
+        self, code: str, side: Side, shares: float, day: pd.Timestamp, at_open: bool
+    ) -> bool:
         bar = self._bar(code, day)
         price = (bar.open if at_open else bar.close) if bar else float("nan")
         prev = self.prev_close.at[day, code]
@@ -193,9 +195,8 @@ class _Runner:
                 continue
             stop = self.plan.stop_loss
             close = self.panel["close"].at[day, code]
-            if stop is not None and pd.notna(close):
-                if close / self.cost_basis[code] - 1 <= stop:
-                    self.stop_flagged.add(code)
+            if stop is not None and pd.notna(close) and close / self.cost_basis[code] - 1 <= stop:
+                self.stop_flagged.add(code)
 
     def on_fill(self, code: str, size: float, price: float, comm: float, day: dt.date) -> None:
         side = Side.BUY if size > 0 else Side.SELL
@@ -285,8 +286,11 @@ class _PlanStrategy(bt.Strategy):  # type: ignore[misc]
         if order.status in (order.Completed,):
             day = bt.num2date(order.executed.dt).date()
             self.p.runner.on_fill(
-                order.data._name, order.executed.size, order.executed.price,
-                order.executed.comm, day,
+                order.data._name,
+                order.executed.size,
+                order.executed.price,
+                order.executed.comm,
+                day,
             )
         elif order.status in (order.Margin, order.Rejected, order.Canceled):
             raise RuntimeError(f"backtrader refused an order the rules admitted: {order}")

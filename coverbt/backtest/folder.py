@@ -79,7 +79,10 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
             "sha256": sha256_file(inputs.strategy_file),
             "spec": result.spec.model_dump(mode="json"),
         },
-        "universe": {"file": str(inputs.universe_file), "sha256": sha256_file(inputs.universe_file)},
+        "universe": {
+            "file": str(inputs.universe_file),
+            "sha256": sha256_file(inputs.universe_file),
+        },
         "start": plan.start.date().isoformat(),
         "end": plan.end.date().isoformat(),
         "parameters": {

@@ -14,13 +14,17 @@ def holdings(
     fills: Sequence[Fill], sessions: pd.DatetimeIndex, codes: Sequence[str], capital: float
 ) -> tuple[pd.DataFrame, pd.Series]:
     """End-of-session shares (sessions x codes) and cash implied by ``fills``."""
-    delta = pd.DataFrame(0.0, index=sessions, columns=list(codes))
-    flow = pd.Series(0.0, index=sessions)
+    moves: dict[tuple[pd.Timestamp, str], float] = {}
+    flows: dict[pd.Timestamp, float] = {}
     for item in fills:
         day = pd.Timestamp(item.day)
         sign = 1.0 if item.side is Side.BUY else -1.0
-        delta.at[day, item.code] += sign * item.shares
-        flow.at[day] += -sign * item.value - item.fees
+        moves[(day, item.code)] = moves.get((day, item.code), 0.0) + sign * item.shares
+        flows[day] = flows.get(day, 0.0) - sign * item.value - item.fees
+    delta = pd.DataFrame(0.0, index=sessions, columns=list(codes))
+    for (day, code), amount in moves.items():
+        delta.loc[day, code] = amount
+    flow = pd.Series(flows, dtype=float).reindex(sessions, fill_value=0.0)
     shares = delta.cumsum()
     shares = shares.mask(shares.abs() < 1e-9, 0.0)
     return shares, capital + flow.cumsum()

@@ -176,9 +176,10 @@ def per_name_frame(plan: Plan, trades: pd.DataFrame, panel: Panel) -> pd.DataFra
         fees = mine[["commission", "stamp_duty", "transfer_fee"]].sum().sum()
         bought = mine.loc[mine["side"] == str(Side.BUY), "value"].sum()
         sold = mine.loc[mine["side"] == str(Side.SELL), "value"].sum()
-        held = mine.loc[mine["side"] == str(Side.BUY), "shares"].sum() - mine.loc[
-            mine["side"] == str(Side.SELL), "shares"
-        ].sum()
+        held = (
+            mine.loc[mine["side"] == str(Side.BUY), "shares"].sum()
+            - mine.loc[mine["side"] == str(Side.SELL), "shares"].sum()
+        )
         last = panel["close"][code].loc[: plan.end].ffill().iloc[-1]
         pnl = sold + held * last - bought - fees
         rows.append(

@@ -25,8 +25,9 @@ def run_vectorized(plan: Plan, panel: Panel) -> pd.Series:
     opens = panel["open"].loc[sessions, codes].to_numpy()
     closes = panel["close"].loc[sessions, codes].ffill().fillna(0.0).to_numpy()
     row = {day: i for i, day in enumerate(sessions)}
-    decisions = {row[d.date]: np.array([d.weights.get(c, 0.0) for c in codes]) for d in
-                 plan.decisions}
+    decisions = {
+        row[d.date]: np.array([d.weights.get(c, 0.0) for c in codes]) for d in plan.decisions
+    }
     exits: dict[int, np.ndarray] = {}
     for j, code in enumerate(codes):
         exits.setdefault(row[plan.exits[code]], np.zeros(len(codes), dtype=bool))[j] = True

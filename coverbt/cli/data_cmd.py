@@ -11,13 +11,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from coverbt.cli.console import console, err_console, print_json
+from coverbt.data.akshare_live import AkshareLive
+from coverbt.data.cache import Cache
 from coverbt.data.coverage import OK, universe_coverage
 from coverbt.data.importer import FORMAT_CHOICES
 from coverbt.data.reconcile import RETURN_GAP, label, reconcile
 from coverbt.data.schema import SeriesKind
 from coverbt.data.store import CacheStore, import_path, open_store, verify_cache
+from coverbt.data.update import SKIPPED, universe_targets, update_cache
 from coverbt.horizon import entry_session, horizon_end
-from coverbt.universe.load import load_universe
+from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
 from coverbt.workspace import Workspace
 
 data_app = typer.Typer(help="Import, update and inspect market data.", no_args_is_help=True)
@@ -125,7 +128,9 @@ def _date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date like 2024-06-07", param_hint=option)
+        raise typer.BadParameter(
+            f"{text!r} is not a date like 2024-06-07", param_hint=option
+        ) from None
 
 
 def _print_series(store: CacheStore) -> None:
@@ -133,8 +138,14 @@ def _print_series(store: CacheStore) -> None:
     for e in store.entries():
         m = e.meta
         table.add_row(
-            m.code, str(m.kind), m.source, str(m.adjust), str(m.first), str(m.last),
-            f"{m.rows:,}", str(e.suspended),
+            m.code,
+            str(m.kind),
+            m.source,
+            str(m.adjust),
+            str(m.first),
+            str(m.last),
+            f"{m.rows:,}",
+            str(e.suspended),
         )
     if len(store.entries()) > 60:
         console.print(f"{len(store.entries())} series in {store.root}")
@@ -145,15 +156,27 @@ def _print_series(store: CacheStore) -> None:
 
 def _print_coverage(coverage: dict[str, object]) -> None:
     table = Table(
-        "code", "name", "kind", "status", "source", "first", "last", "missing days",
+        "code",
+        "name",
+        "kind",
+        "status",
+        "source",
+        "first",
+        "last",
+        "missing days",
         title=f"coverage {coverage['start']} .. {coverage['end']}",
     )
     names = coverage["names"]
     for row in names:  # type: ignore[attr-defined]
         style = "green" if row["status"] == OK else "yellow"
         table.add_row(
-            row["code"], row["name"], row["kind"], f"[{style}]{row['status']}[/]",
-            row["source"] or "", row["first"] or "", row["last"] or "",
+            row["code"],
+            row["name"],
+            row["kind"],
+            f"[{style}]{row['status']}[/]",
+            row["source"] or "",
+            row["first"] or "",
+            row["last"] or "",
             str(row["missing_sessions"]),
         )
     console.print(table)
@@ -198,23 +221,93 @@ def reconcile_cmd(
     series = [store.read(e) for e in store.sources(code, SeriesKind(_kind(kind)))]
     pairs = reconcile(series, lo, hi)
     if as_json:
-        print_json({"code": code, "sources": [label(s) for s in series],
-                    "pairs": [p.to_json() for p in pairs]})
+        print_json(
+            {
+                "code": code,
+                "sources": [label(s) for s in series],
+                "pairs": [p.to_json() for p in pairs],
+            }
+        )
         return
     if len(series) < 2:
         console.print(f"{code}: {len(series)} source(s) in the cache, nothing to compare")
         return
     table = Table(
-        "a", "b", "common days", "max |Δr|", "mean |Δr|", f"days > {RETURN_GAP:.1%}",
-        "worst day", "level a/b (min..max)", title=f"{code}: daily returns and levels",
+        "a",
+        "b",
+        "common days",
+        "max |Δr|",
+        "mean |Δr|",
+        f"days > {RETURN_GAP:.1%}",
+        "worst day",
+        "level a/b (min..max)",
+        title=f"{code}: daily returns and levels",
     )
     for p in pairs:
         table.add_row(
-            p.a, p.b, str(p.common_days), f"{p.max_abs_return_diff:.4%}",
-            f"{p.mean_abs_return_diff:.4%}", str(p.days_over_gap), str(p.worst_day),
+            p.a,
+            p.b,
+            str(p.common_days),
+            f"{p.max_abs_return_diff:.4%}",
+            f"{p.mean_abs_return_diff:.4%}",
+            str(p.days_over_gap),
+            str(p.worst_day),
             f"{p.level_ratio_min:.4f}..{p.level_ratio_max:.4f}",
         )
     console.print(table)
+
+
+@data_app.command("update")
+def update_cmd(
+    universe: Annotated[
+        Path, typer.Option("--universe", help="Universe file whose A-shares to update.")
+    ] = DEFAULT_UNIVERSE,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Only show what would be fetched.")
+    ] = False,
+    retries: Annotated[int, typer.Option(min=1, help="Attempts per request.")] = 3,
+    workspace: WorkspaceOpt = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch the missing tail of every A-share of the universe and both benchmarks (akshare).
+
+    Exit 1 if any name failed (the others are still stored).
+    """
+    targets = universe_targets(load_universe(universe))
+    with _progress() as bar:
+        task = bar.add_task("update", total=len(targets), current="")
+
+        def step(code: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, current=code)
+
+        results = update_cache(
+            Cache(Workspace.at(workspace).cache_dir),
+            AkshareLive(retries=retries),
+            targets,
+            offline=offline,
+            progress=step,
+        )
+    if as_json:
+        print_json({"results": [r.to_json() for r in results]})
+    else:
+        table = Table("code", "name", "kind", "status", "rows added", "first", "last")
+        for r in results:
+            style = "red" if r.failed else "green" if r.status != SKIPPED else "yellow"
+            table.add_row(
+                r.code,
+                r.name,
+                r.kind,
+                f"[{style}]{r.status}[/]",
+                str(r.rows_added),
+                r.first or "",
+                r.last or "",
+            )
+        console.print(table)
+        for r in results:
+            if r.failed or r.message:
+                err_console.print(f"{r.code}: {r.message}", highlight=False, soft_wrap=True)
+    if any(r.failed for r in results):
+        raise typer.Exit(1)
 
 
 def _kind(text: str) -> str:
@@ -226,4 +319,3 @@ def _kind(text: str) -> str:
 def register(app: typer.Typer) -> None:
     """Add the ``data`` command group."""
     app.add_typer(data_app, name="data")
-

@@ -42,8 +42,16 @@ _VALUE_COLUMNS = ("数据日期", "PE(TTM)", "市净率")
 INDEX_EM_FORMAT = VendorFormat(
     name="akshare_index_em",
     signature=_INDEX_COLUMNS,
-    rename={"日期": "date", "开盘": "open", "收盘": "close", "最高": "high", "最低": "low",
-            "成交量": "volume", "成交额": "amount", "换手率": "turnover"},
+    rename={
+        "日期": "date",
+        "开盘": "open",
+        "收盘": "close",
+        "最高": "high",
+        "最低": "low",
+        "成交量": "volume",
+        "成交额": "amount",
+        "换手率": "turnover",
+    },
     scale={"volume": SHARES_PER_LOT},
     kind=SeriesKind.INDEX,
     adjust=Adjust.NONE,
@@ -131,8 +139,13 @@ class AkshareLive:
             return self._index(code, start, end)
         function = "stock_zh_a_hist"
         raw = self.call(
-            function, symbol=code, period="daily", start_date=_ymd(start), end_date=_ymd(end),
-            adjust=_ADJUST_ARG[Adjust(adjust)], timeout=REQUEST_TIMEOUT,
+            function,
+            symbol=code,
+            period="daily",
+            start_date=_ymd(start),
+            end_date=_ymd(end),
+            adjust=_ADJUST_ARG[Adjust(adjust)],
+            timeout=REQUEST_TIMEOUT,
         )
         _require(raw, _STOCK_COLUMNS, function)
         origin = f"akshare:{function}({code}, {Adjust(adjust)})"
@@ -170,8 +183,11 @@ class AkshareLive:
         ).sort_index()
         if frame.index.has_duplicates:
             raise InputError(
-                "duplicate dates in the answer", source=f"akshare:{function}", field="数据日期",
-                expected="one row per date", fix="report the site change to akshare",
+                "duplicate dates in the answer",
+                source=f"akshare:{function}",
+                field="数据日期",
+                expected="one row per date",
+                fix="report the site change to akshare",
             )
         lo = pd.Timestamp(start) if start else None
         hi = pd.Timestamp(end) if end else None
@@ -184,8 +200,10 @@ class AkshareLive:
         days = pd.DatetimeIndex(pd.to_datetime(raw["trade_date"].astype(str)), name="date")
         if not days.is_monotonic_increasing or days.has_duplicates:
             raise InputError(
-                "trade dates are not strictly increasing", source=f"akshare:{function}",
-                field="trade_date", expected="sorted unique dates",
+                "trade dates are not strictly increasing",
+                source=f"akshare:{function}",
+                field="trade_date",
+                expected="sorted unique dates",
                 fix="report the site change to akshare",
             )
         return days[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))]
@@ -198,8 +216,11 @@ class AkshareLive:
         bad = codes[~codes.str.fullmatch(r"[0-9]{6}")]
         if len(bad):
             raise InputError(
-                f"code {bad.iloc[0]!r} is not 6 digits", source=f"akshare:{function}",
-                line=int(bad.index[0]) + 2, field="code", expected="a 6-digit A-share code",
+                f"code {bad.iloc[0]!r} is not 6 digits",
+                source=f"akshare:{function}",
+                line=int(bad.index[0]) + 2,
+                field="code",
+                expected="a 6-digit A-share code",
                 fix="report the site change to akshare",
             )
         return pd.DataFrame({"code": codes, "name": raw["name"].astype(str).str.strip()})

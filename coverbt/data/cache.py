@@ -116,6 +116,10 @@ class Writer:
     cache: Cache
     conn: sqlite3.Connection
 
+    def has_series(self) -> bool:
+        """Whether the catalog holds any series yet."""
+        return self.conn.execute("SELECT 1 FROM series LIMIT 1").fetchone() is not None
+
     def put(self, batch: Sequence[Series], *, replace: bool = False) -> list[Outcome]:
         """Store a batch of validated series as one segment; one outcome per series."""
         current = {e.key: e for e in catalog.entries(self.conn)}

@@ -74,8 +74,9 @@ def compare(a: Series, b: Series, gap: float = RETURN_GAP) -> PairDifference:
     )
     if closes.empty:
         nan = float("nan")
-        return PairDifference(label(a), label(b), None, None, 0, nan, nan, 0, None, nan, nan,
-                              nan, nan)
+        return PairDifference(
+            label(a), label(b), None, None, 0, nan, nan, 0, None, nan, nan, nan, nan
+        )
     returns = closes.pct_change().iloc[1:]
     diff = (returns["a"] - returns["b"]).abs()
     ratio = closes["a"] / closes["b"]

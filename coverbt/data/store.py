@@ -165,13 +165,12 @@ class CacheStore:
         except (OSError, pa.ArrowException) as exc:
             raise self._corrupt(path, f"unreadable ({exc})") from None
         if len(frame) != entry.meta.rows:
-            raise self._corrupt(path, f"{entry.meta.code} has {len(frame)} rows, catalog says "
-                                f"{entry.meta.rows}")
+            raise self._corrupt(
+                path, f"{entry.meta.code} has {len(frame)} rows, catalog says {entry.meta.rows}"
+            )
         return Series(entry.meta, frame)
 
-    def read_all(
-        self, accept: Callable[[Entry], bool] = lambda _e: True
-    ) -> Iterator[Series]:
+    def read_all(self, accept: Callable[[Entry], bool] = lambda _e: True) -> Iterator[Series]:
         """Every accepted series, read segment by segment (fast for whole cross-sections)."""
         by_segment: dict[str, list[Entry]] = defaultdict(list)
         for entry in self.entries():
@@ -248,7 +247,6 @@ def import_path(
 ) -> ImportSummary:
     """Import a vendor file, folder or ``.tar.gz`` into the cache (see the importer)."""
     return run_import(Cache(Path(cache_dir)), Path(path), fmt, progress, replace=replace)
-
 
 
 def verify_cache(cache_dir: Path, *, repair: bool = False) -> tuple[dict[str, str], list[Entry]]:

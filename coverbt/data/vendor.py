@@ -309,9 +309,7 @@ def iter_vendor_texts(
         return
     try:
         if not path.exists():
-            raise InputError(
-                "no such file or folder", source=path, fix="check the path (a typo?)"
-            )
+            raise InputError("no such file or folder", source=path, fix="check the path (a typo?)")
         if path.name.endswith(".tar.gz"):
             yield from _iter_tar(path)
         else:
@@ -326,7 +324,9 @@ def count_vendor_files(path: Path) -> int:
     """How many CSV files :func:`iter_vendor_texts` will visit (reads archive indexes)."""
     if path.is_dir():
         return sum(
-            count_vendor_files(c) for c in path.rglob("*") if c.is_file() and _is_vendor_file(c.name)
+            count_vendor_files(c)
+            for c in path.rglob("*")
+            if c.is_file() and _is_vendor_file(c.name)
         )
     if path.name.endswith(".tar.gz"):
         try:

@@ -133,8 +133,10 @@ class MarketProfile:
 
     @property
     def free(self) -> bool:
-        return self.commission_rate == 0 and self.min_commission == 0 and not any(
-            d.value for d in (*self.stamp_duty, *self.transfer_fee)
+        return (
+            self.commission_rate == 0
+            and self.min_commission == 0
+            and not any(d.value for d in (*self.stamp_duty, *self.transfer_fee))
         )
 
 

@@ -10,6 +10,7 @@ Annualisation uses the real number of Chinese sessions per year over the run
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,12 +42,15 @@ TEMPLATE_FIXES: tuple[tuple[str, str], ...] = (
 
 @contextmanager
 def _quiet_font_lookup() -> Iterator[None]:
-    """quantstats asks for Arial, absent on Linux: matplotlib logs each miss. Mute that."""
+    """Mute quantstats' own noise: its Arial lookups (matplotlib logs each miss on Linux)
+    and the UserWarnings its plotting code raises against matplotlib 3.11."""
     logger = logging.getLogger("matplotlib.font_manager")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module="quantstats")
+            yield
     finally:
         logger.setLevel(level)
 

@@ -54,7 +54,5 @@ class Context:
         for code in self.candidates:
             frame = self._valuation.get(code)
             seen = None if frame is None else frame.loc[frame.index < self.as_of]
-            rows[code] = (
-                seen.iloc[-1] if seen is not None and len(seen) else pd.Series(dtype=float)
-            )
+            rows[code] = seen.iloc[-1] if seen is not None and len(seen) else pd.Series(dtype=float)
         return pd.DataFrame.from_dict(rows, orient="index").reindex(columns=["pe_ttm", "pb"])

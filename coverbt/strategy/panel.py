@@ -74,9 +74,7 @@ def load_panel(
         is_st[code] = flag.fillna(0).astype(bool)
         metas[code] = series.meta
         digests[code] = _digest(series.frame)
-    fields = {
-        name: pd.DataFrame(columns[name], index=sessions, dtype=float) for name in FIELDS
-    }
+    fields = {name: pd.DataFrame(columns[name], index=sessions, dtype=float) for name in FIELDS}
     flags = pd.DataFrame(is_st, index=sessions, dtype=bool)
     return Panel(sessions, fields, flags, metas, digests), missing
 

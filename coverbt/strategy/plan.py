@@ -107,7 +107,9 @@ def build_plan(
             skipped.append(Skipped(item.code, item.name, reason))
     skipped_codes = {s.code for s in skipped}
     names = {c.code: c for c in chosen if c.code not in skipped_codes}
-    valuation = {c: market.valuation(c, end=last.date()) for c in names} if spec.select.where else {}
+    valuation = (
+        {c: market.valuation(c, end=last.date()) for c in names} if spec.select.where else {}
+    )
     decisions = []
     for day in _decision_dates(spec, entry, last, panel.sessions):
         alive = {c: item for c, item in names.items() if exits[c] > day}

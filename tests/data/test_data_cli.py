@@ -33,8 +33,19 @@ def _json(args: list[str]) -> dict:
 
 def test_status_json_contract_and_universe_coverage(workspace: Path, universe_file: Path):
     payload = _json(
-        ["data", "status", "--json", "--workspace", str(workspace), "--universe",
-         str(universe_file), "--start", "2024-06-07", "--end", "2024-12-31"]
+        [
+            "data",
+            "status",
+            "--json",
+            "--workspace",
+            str(workspace),
+            "--universe",
+            str(universe_file),
+            "--start",
+            "2024-06-07",
+            "--end",
+            "2024-12-31",
+        ]
     )
     for row in payload["series"]:
         assert {"code", "kind", "source", "adjust", "first", "last", "rows"} <= set(row)
@@ -52,7 +63,9 @@ def test_status_json_contract_and_universe_coverage(workspace: Path, universe_fi
 
 def test_status_table_lists_series(workspace: Path) -> None:
     result = runner.invoke(app, ["data", "status", "--workspace", str(workspace)])
-    assert result.exit_code == 0 and "801750" in result.stdout and "1126 code names" in result.stdout
+    assert (
+        result.exit_code == 0 and "801750" in result.stdout and "1126 code names" in result.stdout
+    )
 
 
 def test_truncated_csv_exits_2_naming_file_and_line(tmp_path: Path, market_data_dir: Path):
@@ -71,7 +84,9 @@ def test_reconcile_pins_the_manifest_return_agreement(workspace: Path) -> None:
     window = ["--start", "2024-06-07", "--end", "2024-12-31"]
     worst = {}
     for code in ("600570", "603019", "603383"):
-        payload = _json(["data", "reconcile", code, "--json", "--workspace", str(workspace), *window])
+        payload = _json(
+            ["data", "reconcile", code, "--json", "--workspace", str(workspace), *window]
+        )
         assert payload["sources"] == ["akshare/qfq", "baostock/qfq", "tushare/qfq"]
         for pair in payload["pairs"]:
             assert pair["common_days"] == 140

@@ -59,9 +59,17 @@ def test_sigkill_mid_import_leaves_a_readable_cache(tmp_path: Path, market_data_
     assert sum(1 for _ in store.read_all()) == committed
     assert verify_cache(cache) == ({}, [])
     status = subprocess.run(
-        [Path(sys.executable).parent / "coverbt", "data", "status", "--json", "--workspace",
-         str(workspace)],
-        capture_output=True, text=True, check=False,
+        [
+            Path(sys.executable).parent / "coverbt",
+            "data",
+            "status",
+            "--json",
+            "--workspace",
+            str(workspace),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert status.returncode == 0, status.stderr
     assert len(json.loads(status.stdout)["series"]) == committed

@@ -13,8 +13,17 @@ import pytest
 
 from coverbt.data.store import import_path
 
-CONTRACT = {"run_id", "strategy", "start", "end", "total_return", "benchmarks", "excess",
-            "trades", "report_dir"}
+CONTRACT = {
+    "run_id",
+    "strategy",
+    "start",
+    "end",
+    "total_return",
+    "benchmarks",
+    "excess",
+    "trades",
+    "report_dir",
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +39,10 @@ def workspace(tmp_path_factory, repo_root: Path, market_data_dir: Path) -> Path:
 def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from coverbt.cli import main; main()", "backtest", *args],
-        cwd=workspace, capture_output=True, text=True, check=False,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -44,22 +56,39 @@ def test_json_contract_and_run_folder(workspace: Path) -> None:
     assert set(summary["benchmarks"]) == set(summary["excess"]) == {"csi300", "sw_computer"}
     folder = workspace / summary["report_dir"]
     files = {p.name for p in folder.iterdir()}
-    assert files == {"manifest.json", "equity.csv", "returns.csv", "trades.csv",
-                     "positions.csv", "per_name.csv"}
+    assert files == {
+        "manifest.json",
+        "equity.csv",
+        "returns.csv",
+        "trades.csv",
+        "positions.csv",
+        "per_name.csv",
+    }
     equity = pd.read_csv(folder / "equity.csv")
     assert list(equity.columns) == ["date", "portfolio", "csi300", "sw_computer"]
     assert equity.iloc[-1]["portfolio"] - 1 == pytest.approx(summary["total_return"], abs=1e-9)
     trades = pd.read_csv(folder / "trades.csv", dtype={"code": str})
-    assert list(trades.columns) == ["date", "code", "name", "side", "shares", "price", "value",
-                                    "commission", "stamp_duty", "transfer_fee"]
+    assert list(trades.columns) == [
+        "date",
+        "code",
+        "name",
+        "side",
+        "shares",
+        "price",
+        "value",
+        "commission",
+        "stamp_duty",
+        "transfer_fee",
+    ]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["summary"]["run_id"] == summary["run_id"]
     assert manifest["skipped"][0]["code"] == "EH"
     assert {s["code"] for s in manifest["data_sources"]} >= {"300496", "000300", "801750"}
     assert manifest["command"].startswith("coverbt backtest coverage_equal")
     # repeating the run reproduces it exactly
-    again = json.loads(_cli(workspace, "coverage_equal", "--no-costs", "--fractional",
-                            "--json").stdout)
+    again = json.loads(
+        _cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json").stdout
+    )
     assert again == summary
 
 

@@ -26,8 +26,13 @@ def sessions(draw: st.DrawFn) -> list[tuple[Bar | None, list[tuple[str, float, b
             continue
         ratios = draw(st.lists(st.floats(0.8, 1.2), min_size=4, max_size=4))
         prices = [close * r for r in ratios]
-        bar = Bar(open=prices[0], high=max(prices), low=min(prices), close=prices[3],
-                  volume=draw(st.sampled_from([0.0, 1e5])))
+        bar = Bar(
+            open=prices[0],
+            high=max(prices),
+            low=min(prices),
+            close=prices[3],
+            volume=draw(st.sampled_from([0.0, 1e5])),
+        )
         days.append((bar, draw(_orders())))
         close = bar.close
     return days
@@ -58,8 +63,17 @@ def test_invariants(days, board, cash, fractional, profile) -> None:  # type: ig
             price = (bar.open if at_open else bar.close) if bar else 10.0
             held_before = account.held("X")
             account, made, _why = fill(
-                account, "X", side, wanted, day=day, bar=bar, price=price,
-                prev_close=prev_close, board=board, profile=rules, fractional=fractional,
+                account,
+                "X",
+                side,
+                wanted,
+                day=day,
+                bar=bar,
+                price=price,
+                prev_close=prev_close,
+                board=board,
+                profile=rules,
+                fractional=fractional,
             )
             assert account.cash >= -1e-6  # cash never negative
             assert account.held("X") >= 0  # no negative position

@@ -26,7 +26,10 @@ def direct_returns(stock_dir: Path, codes: list[str]) -> dict[str, float]:
     for code in codes:
         exchange = "sh." if code.startswith("6") else "sz."
         candidates = [
-            (stock_dir / "akshare" / f"{code}.csv", {"日期": "date", "开盘": "open", "收盘": "close"}),
+            (
+                stock_dir / "akshare" / f"{code}.csv",
+                {"日期": "date", "开盘": "open", "收盘": "close"},
+            ),
             (stock_dir / "baostock" / f"{exchange}{code}.csv", {}),
             (stock_dir / "tushare" / f"{code}.csv", {}),
         ]
@@ -47,7 +50,10 @@ def coverage(repo_root: Path):  # type: ignore[no-untyped-def]
 
 
 def test_equal_weight_equals_mean_of_direct_returns(
-    coverage, universe, shared_provider, market_data_dir  # type: ignore[no-untyped-def]
+    coverage,
+    universe,
+    shared_provider,
+    market_data_dir,  # type: ignore[no-untyped-def]
 ) -> None:
     result = run_backtest(
         coverage, universe, shared_provider, RunOptions(no_costs=True, fractional=True)
@@ -101,11 +107,14 @@ def test_vectorized_agrees_with_backtrader(name, repo_root, universe, shared_pro
     shares, cash = holdings(engine.fills, fast.index, list(plan.instruments), plan.capital)
     slow = portfolio_value(shares, cash, panel["close"])
     assert ((fast - slow).abs() / plan.capital).max() < 1e-6
-    assert engine.final_value / plan.capital == pytest.approx(fast.iloc[-1] / plan.capital,
-                                                              abs=1e-6)
+    assert engine.final_value / plan.capital == pytest.approx(
+        fast.iloc[-1] / plan.capital, abs=1e-6
+    )
 
 
-def test_benchmark_strategies_match_the_benchmark_columns(repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+def test_benchmark_strategies_match_the_benchmark_columns(
+    repo_root, universe, shared_provider
+) -> None:  # type: ignore[no-untyped-def]
     for name, key in (("csi300_hold", "csi300"), ("sw_computer_hold", "sw_computer")):
         spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
         result = run_backtest(spec, universe, shared_provider)

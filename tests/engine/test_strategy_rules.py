@@ -18,8 +18,13 @@ SHIPPED = sorted(
 
 
 def test_the_issue_s_strategies_are_shipped() -> None:
-    wanted = {"coverage_equal", "rating_weighted", "strong_buy_only", "csi300_hold",
-              "sw_computer_hold"}
+    wanted = {
+        "coverage_equal",
+        "rating_weighted",
+        "strong_buy_only",
+        "csi300_hold",
+        "sw_computer_hold",
+    }
     assert wanted <= set(SHIPPED)
     assert sum(name.startswith("theme_") for name in SHIPPED) == 5
 
@@ -28,8 +33,9 @@ def test_the_issue_s_strategies_are_shipped() -> None:
 def test_every_shipped_strategy_runs(name, repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
     from coverbt.backtest.run import run_backtest
 
-    result = run_backtest(load_strategy(repo_root / "strategies" / f"{name}.yaml"), universe,
-                          shared_provider)
+    result = run_backtest(
+        load_strategy(repo_root / "strategies" / f"{name}.yaml"), universe, shared_provider
+    )
     assert len(result.trades) > 0
     assert result.equity.iloc[0].tolist() == [1.0, 1.0, 1.0]
     assert result.equity.index.is_unique and result.equity.notna().all().all()
@@ -39,8 +45,9 @@ def test_every_shipped_strategy_runs(name, repo_root, universe, shared_provider)
 def test_rating_weights_are_two_to_one(repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
     from coverbt.strategy.plan import build_plan
 
-    plan, _ = build_plan(load_strategy(repo_root / "strategies" / "rating_weighted.yaml"),
-                         universe, shared_provider)
+    plan, _ = build_plan(
+        load_strategy(repo_root / "strategies" / "rating_weighted.yaml"), universe, shared_provider
+    )
     weights = plan.decisions[0].weights
     assert weights["300496"] == pytest.approx(2 * weights["000977"])
     assert sum(weights.values()) == pytest.approx(1.0) and len(weights) == 12
@@ -61,9 +68,13 @@ def test_bad_strategy_file_names_line_and_field(tmp_path: Path) -> None:
 
 
 def test_cap_redistributes_and_keeps_the_total() -> None:
+    # b receives 0.2 * 3/4 and rises above the cap in turn: capped too, c takes the rest
     out = cap_weights({"a": 0.6, "b": 0.3, "c": 0.1}, 0.4)
-    assert out["a"] == pytest.approx(0.4) and sum(out.values()) == pytest.approx(1.0)
-    assert out["b"] / out["c"] == pytest.approx(3.0)
+    assert out == pytest.approx({"a": 0.4, "b": 0.4, "c": 0.2})
+    out = cap_weights({"a": 0.5, "b": 0.3, "c": 0.2}, 0.45)  # pro rata: 0.05 * 3/5, * 2/5
+    assert out == pytest.approx({"a": 0.45, "b": 0.33, "c": 0.22})
+    # a cap below 1/n leaves cash
+    assert sum(cap_weights({"a": 0.5, "b": 0.5}, 0.3).values()) == pytest.approx(0.6)
 
 
 def test_inverse_vol_cannot_see_the_decision_day_or_later(universe) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,320 @@
+"""``coverbt daily``: the one idempotent job cron runs after the close.
+
+Steps, in order; each is isolated, so one failing step (or one failing screen) is reported
+and the others still run:
+
+1. ``update data`` (skipped with ``--offline``): the data layer's incremental update.
+2. ``snapshot consensus`` (skipped with ``--offline``): today's consensus forecasts into the
+   revision ledger.
+3. ``ingest universe``: the report's forecast rows into the ledger (a no-op once present).
+4. ``screen <name>`` for every file in ``strategies/screens`` (stored append-only).
+5. ``scorecard``: the report's hit rates (``coverbt.scorecard``).
+6. ``revisions``: the revision summary (breadth, per-name EPS changes) as known on the date.
+
+Output: ``reports/daily/<date>/summary.json``, ``summary.md`` and ``summary.html`` (rewritten
+atomically on a re-run of the same date; the screens' own history is append-only).
+A lock (``data_cache/daily.lock``) keeps two runs from overlapping: a second run fails at once
+with :class:`~coverbt.errors.LockedError`. Any failed step makes the run end with
+:class:`DailyFailed` (exit code 1) after the summary is written.
+
+Crontab (after the close, Monday to Friday)::
+
+    30 18 * * 1-5 cd /path/to/workspace && .venv/bin/coverbt daily >> reports/daily/cron.log 2>&1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from coverbt.data.provider import MarketData
+from coverbt.errors import CoverbtError, LockedError
+from coverbt.workspace import Workspace
+from coverbt.yamlio import atomic_write_text
+
+LOCK_NAME = "daily.lock"
+OK, SKIPPED, FAILED, UNAVAILABLE = "ok", "skipped", "failed", "unavailable"
+
+
+class DailyFailed(CoverbtError):
+    """At least one step of the daily run failed (the others ran; see the summary)."""
+
+
+@dataclass
+class Step:
+    """The outcome of one step."""
+
+    name: str
+    status: str
+    detail: str
+    seconds: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DailyRun:
+    date: dt.date
+    offline: bool
+    steps: list[Step]
+    folder: Path
+
+    @property
+    def failed(self) -> list[Step]:
+        return [s for s in self.steps if s.status == FAILED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "offline": self.offline,
+            "ok": not self.failed,
+            "steps": [asdict(s) for s in self.steps],
+        }
+
+
+Job = Callable[[], tuple[str, str, dict[str, Any]]]  # -> (status, detail, data)
+Report = Callable[[Step], None]
+
+
+def _run_step(name: str, job: Job, report: Report | None) -> Step:
+    started = time.perf_counter()
+    try:
+        status, detail, data = job()
+    except CoverbtError as exc:
+        status, detail, data = FAILED, str(exc), {}
+    except Exception as exc:  # a bug in one step must not stop the others; it is reported
+        status, detail, data = FAILED, f"internal error {type(exc).__name__}: {exc}", {}
+    step = Step(name, status, detail, round(time.perf_counter() - started, 3), data)
+    if report is not None:
+        report(step)
+    return step
+
+
+def run_daily(
+    workspace: Workspace,
+    *,
+    offline: bool = False,
+    as_of: dt.date | None = None,
+    universe_path: Path | None = None,
+    market: MarketData | None = None,
+    report: Report | None = None,
+    lock_timeout: float = 0.0,
+) -> DailyRun:
+    """Run every step under the workspace's daily lock and write the summary.
+
+    Raises :class:`LockedError` when another run holds the lock and :class:`DailyFailed`
+    (after writing the summary) when any step failed.
+    """
+    lock_path = workspace.cache_dir / LOCK_NAME
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path), timeout=lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"another `coverbt daily` is running (it holds {lock_path}); this run did not "
+            "start. Wait for it to finish; if no coverbt process is running, the lock is "
+            "released automatically"
+        ) from None
+    try:
+        return _run_locked(workspace, offline, as_of, universe_path, market, report)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    workspace: Workspace,
+    offline: bool,
+    as_of: dt.date | None,
+    universe_path: Path | None,
+    market: MarketData | None,
+    report: Report | None,
+) -> DailyRun:
+    day = as_of or dt.date.today()
+    steps = [
+        _run_step(name, job, report)
+        for name, job in plan(workspace, offline, as_of, day, universe_path, market)
+    ]
+    folder = workspace.reports_dir / "daily" / day.isoformat()
+    run = DailyRun(day, offline, steps, folder)
+    write_summary(run)
+    if run.failed:
+        names = ", ".join(s.name for s in run.failed)
+        raise DailyFailed(
+            f"daily run of {day} finished with {len(run.failed)} failed step(s): {names}. "
+            f"Details: {folder / 'summary.md'}"
+        )
+    return run
+
+
+def plan(
+    workspace: Workspace,
+    offline: bool,
+    as_of: dt.date | None,
+    day: dt.date,
+    universe_path: Path | None,
+    market: MarketData | None,
+) -> list[tuple[str, Job]]:
+    """The steps of one run, as (name, job) pairs; jobs open what they need lazily."""
+    context = _Context(workspace, offline, as_of, day, universe_path, market)
+    steps: list[tuple[str, Job]] = [
+        ("update data", context.update_data),
+        ("snapshot consensus", context.snapshot),
+        ("ingest universe", context.ingest_universe),
+    ]
+    from coverbt.screens.service import configured_screens
+
+    for name in configured_screens(workspace):
+        steps.append((f"screen {name}", partial(context.screen, name)))
+    steps += [("scorecard", context.scorecard), ("revisions", context.revisions)]
+    return steps
+
+
+@dataclass
+class _Context:
+    """What the steps share: the workspace, the date, and lazily opened universe/market."""
+
+    workspace: Workspace
+    offline: bool
+    as_of: dt.date | None
+    day: dt.date
+    universe_path: Path | None
+    market: MarketData | None = None
+
+    def _universe(self) -> Any:
+        from coverbt.universe.load import load_universe
+
+        return load_universe(self.universe_path or self.workspace.default_universe)
+
+    def _market(self) -> MarketData:
+        if self.market is None:
+            from coverbt.data.store import open_store
+
+            self.market = open_store(self.workspace.cache_dir)
+        return self.market
+
+    def update_data(self) -> tuple[str, str, dict[str, Any]]:
+        if self.offline:
+            return SKIPPED, "--offline: market data not updated", {}
+        from coverbt.data.akshare_live import AkshareLive
+        from coverbt.data.cache import Cache
+        from coverbt.data.update import universe_targets, update_cache
+
+        results = update_cache(
+            Cache(self.workspace.cache_dir),
+            AkshareLive(),
+            universe_targets(self._universe()),
+            today=self.day,
+        )
+        self.market = None  # re-open: the cache changed
+        failed = [r for r in results if r.failed]
+        data = {"results": [r.to_json() for r in results]}
+        if failed:
+            names = "; ".join(f"{r.code}: {r.message}" for r in failed)
+            return FAILED, f"{len(failed)} of {len(results)} series failed ({names})", data
+        added = sum(r.rows_added for r in results)
+        return OK, f"{len(results)} series checked, {added} rows added", data
+
+    def snapshot(self) -> tuple[str, str, dict[str, Any]]:
+        if self.offline:
+            return SKIPPED, "--offline: consensus forecasts not fetched", {}
+        from coverbt.revisions.ledger import Ledger
+        from coverbt.revisions.service import take_snapshot
+
+        codes = [n.code for n in self._universe().names if n.a_share]
+        result = take_snapshot(Ledger.in_cache(self.workspace.cache_dir), codes, self.day)
+        detail = f"{result.records} records fetched, {result.summary.added} new in the ledger"
+        if result.problems:
+            return FAILED, f"{detail}; {len(result.problems)} problem(s): " + "; ".join(
+                result.problems
+            ), {"problems": result.problems}
+        return OK, detail, {}
+
+    def ingest_universe(self) -> tuple[str, str, dict[str, Any]]:
+        from coverbt.revisions.ledger import Ledger
+        from coverbt.revisions.service import ingest_universe
+
+        path = self.universe_path or self.workspace.default_universe
+        summary = ingest_universe(Ledger.in_cache(self.workspace.cache_dir), self._universe(), path)
+        return OK, f"{summary.added} new row(s), {summary.unchanged} already stored", {}
+
+    def screen(self, name: str) -> tuple[str, str, dict[str, Any]]:
+        from coverbt.screens.service import screen_in_workspace
+
+        outcome = screen_in_workspace(
+            self.workspace, name, as_of=self.as_of, market=self._market()
+        )
+        result = outcome.result
+        stored = "stored" if outcome.new else "unchanged (already stored)"
+        detail = (
+            f"as of {result.as_of}: {len(result.selected)} selected of "
+            f"{int(result.table['passed'].sum())} passing, {len(outcome.diff.entered)} entered, "
+            f"{len(outcome.diff.left)} left; {stored}"
+        )
+        return OK, detail, outcome.to_json()
+
+    def scorecard(self) -> tuple[str, str, dict[str, Any]]:
+        from coverbt.scorecard import score_universe
+
+        card = score_universe(self._universe(), self._market())
+        payload = card.to_json()
+        folder = self.workspace.reports_dir / "daily" / self.day.isoformat()
+        atomic_write_text(
+            folder / "scorecard.json", json.dumps(payload, ensure_ascii=False, indent=2)
+        )
+        rates = ", ".join(f"{r.rating} {r.band_hits}/{r.n} in band" for r in card.by_rating)
+        return OK, f"{len(payload['names'])} names scored ({card.horizon}); {rates}", {}
+
+    def revisions(self) -> tuple[str, str, dict[str, Any]]:
+        from coverbt.revisions.ledger import Ledger
+        from coverbt.revisions.view import build_view
+
+        rows = Ledger.in_cache(self.workspace.cache_dir).rows()
+        view = build_view(self._universe(), rows, self._market(), self.as_of or self.day)
+        folder = self.workspace.reports_dir / "daily" / self.day.isoformat()
+        atomic_write_text(
+            folder / "revisions.json", json.dumps(view, ensure_ascii=False, indent=2, default=str)
+        )
+        return OK, (
+            f"as of {view['as_of']}: breadth 1M {view.get('breadth_1m')}, "
+            f"3M {view.get('breadth_3m')}"
+        ), {}
+
+
+def write_summary(run: DailyRun) -> None:
+    """summary.json, summary.md and summary.html in the run's folder (atomic writes)."""
+    payload = run.to_json()
+    atomic_write_text(
+        run.folder / "summary.json", json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    )
+    lines = [f"# coverbt daily {run.date}", ""]
+    lines.append(f"{'offline' if run.offline else 'online'}; "
+                 f"{'all steps ok' if not run.failed else f'{len(run.failed)} step(s) FAILED'}")
+    lines += ["", "| step | status | detail | seconds |", "|---|---|---|---|"]
+    for step in run.steps:
+        detail = step.detail.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {step.name} | {step.status} | {detail} | {step.seconds:.2f} |")
+    atomic_write_text(run.folder / "summary.md", "\n".join(lines) + "\n")
+    rows = "".join(
+        f"<tr class='{s.status}'><td>{html.escape(s.name)}</td><td>{s.status}</td>"
+        f"<td>{html.escape(s.detail)}</td><td>{s.seconds:.2f}</td></tr>"
+        for s in run.steps
+    )
+    atomic_write_text(
+        run.folder / "summary.html",
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>coverbt daily {run.date}</title><style>"
+        "body{font-family:system-ui,sans-serif;margin:2rem}td,th{padding:.3rem .6rem;"
+        "border-bottom:1px solid #ddd;text-align:left}.failed{background:#fde8e8}"
+        ".skipped,.unavailable{color:#888}</style></head><body>"
+        f"<h1>coverbt daily {run.date}</h1><table><tr><th>step</th><th>status</th>"
+        f"<th>detail</th><th>seconds</th></tr>{rows}</table></body></html>",
+    )

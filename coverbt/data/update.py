@@ -1,0 +1,221 @@
+"""Bring the cache's akshare series up to date: fetch only the missing tail.
+
+For each code the cache's akshare series (qfq for a stock, the index itself otherwise)
+is extended from its last cached date: the live provider is asked for
+``[last, today]``, *including* the last cached day. That overlap day decides:
+
+* its close agrees (relative ``OVERLAP_TOLERANCE``): the new rows are appended;
+* it disagrees: for a qfq series the adjustment base moved (a dividend or split since the
+  last fetch rescaled all history), so appending would splice two bases together. The
+  whole series is fetched again and replaces the cached one.
+
+A code the cache has no akshare series for is fetched whole (from the earliest date any
+other cached source has, else :data:`~coverbt.data.akshare_live.DEFAULT_START`). One
+failing code is reported and the others go on; all successful ones are written in one
+atomic step at the end, under the cache lock. Non-A-shares (亿航智能 EH on NASDAQ) are
+reported as skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from coverbt.data.akshare_live import DEFAULT_START
+from coverbt.data.cache import Cache
+from coverbt.data.catalog import Entry
+from coverbt.data.provider import BENCHMARKS, MarketData
+from coverbt.data.schema import BAR_COLUMNS, Adjust, Series, SeriesKind, meta_for
+from coverbt.data.store import CacheStore, open_store
+from coverbt.data.trading_calendar import trading_days
+from coverbt.data.validate import validate_bars
+from coverbt.errors import CoverbtError
+from coverbt.universe.model import Universe
+
+OVERLAP_TOLERANCE = 1e-6
+SOURCE = "akshare"
+
+UP_TO_DATE = "up to date"
+APPENDED = "appended"
+REFETCHED = "refetched (qfq base changed)"
+NEW = "new"
+SKIPPED = "not an A-share, skipped"
+FAILED = "failed"
+PLANNED = "would fetch"
+
+
+@dataclass(frozen=True)
+class Target:
+    code: str
+    name: str
+    kind: SeriesKind
+    a_share: bool = True
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What happened to one code."""
+
+    code: str
+    name: str
+    kind: str
+    status: str
+    rows_added: int = 0
+    first: str | None = None
+    last: str | None = None
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def universe_targets(universe: Universe) -> list[Target]:
+    """Every name of the universe (non-A-shares flagged) plus both benchmarks."""
+    targets = [Target(n.code, n.name, SeriesKind.STOCK, n.a_share) for n in universe.names]
+    targets += [Target(code, label, SeriesKind.INDEX) for label, code in BENCHMARKS.items()]
+    return targets
+
+
+def update_cache(
+    cache: Cache,
+    live: MarketData,
+    targets: Sequence[Target],
+    *,
+    today: dt.date | None = None,
+    offline: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> list[UpdateResult]:
+    """Fetch the missing tail of every target through ``live`` and store it."""
+    today = today or dt.date.today()
+    results: list[UpdateResult] = []
+    fresh: list[Series] = []
+    with cache.writing() as writer:  # held for the whole run: no interleaved writers
+        store = open_store(cache.root) if writer.has_series() else None
+        for done, target in enumerate(targets, start=1):
+            result, series = _one(store, live, target, today, offline)
+            results.append(result)
+            if series is not None:
+                fresh.append(series)
+            if progress:
+                progress(target.code, done, len(targets))
+        if fresh:
+            writer.put(fresh, replace=True)
+    return results
+
+
+def _one(
+    store: CacheStore | None, live: MarketData, target: Target, today: dt.date, offline: bool
+) -> tuple[UpdateResult, Series | None]:
+    base = UpdateResult(target.code, target.name, str(target.kind), "")
+    if not target.a_share:
+        return _with(base, SKIPPED), None
+    cached = _cached(store, target)
+    try:
+        if cached is None:
+            start = _earliest(store, target)
+            if offline:
+                return _with(base, PLANNED, message=f"whole series from {start}"), None
+            series = live.bars(target.code, kind=target.kind, start=start, end=today)
+            return _with(base, NEW, series.meta.rows, series), series
+        last = cached.meta.last
+        if len(trading_days(last + dt.timedelta(days=1), today)) == 0:
+            return _with(base, UP_TO_DATE, 0, None, cached), None
+        if offline:
+            return _with(base, PLANNED, message=f"tail {last} .. {today}"), None
+        return _extend(store, live, target, cached, today, base)  # type: ignore[arg-type]
+    except CoverbtError as exc:
+        return _with(base, FAILED, message=str(exc)), None
+
+
+def _extend(
+    store: CacheStore,
+    live: MarketData,
+    target: Target,
+    cached: Entry,
+    today: dt.date,
+    base: UpdateResult,
+) -> tuple[UpdateResult, Series | None]:
+    old = store.read(cached)
+    last = cached.meta.last
+    tail = live.bars(target.code, kind=target.kind, start=last, end=today)
+    if _overlap_agrees(old.frame, tail.frame, last):
+        added = tail.frame.loc[tail.frame.index > pd.Timestamp(last)]
+        if added.empty:
+            return _with(base, UP_TO_DATE, 0, None, cached), None
+        merged = _append(old, added, tail)
+        return _with(base, APPENDED, len(added), merged), merged
+    whole = live.bars(target.code, kind=target.kind, start=cached.meta.first, end=today)
+    return _with(base, REFETCHED, whole.meta.rows - cached.meta.rows, whole), whole
+
+
+def _overlap_agrees(old: pd.DataFrame, tail: pd.DataFrame, last: dt.date) -> bool:
+    day = pd.Timestamp(last)
+    if day not in tail.index:
+        return False
+    a, b = float(old.loc[day, "close"]), float(tail.loc[day, "close"])
+    return bool(np.isclose(a, b, rtol=OVERLAP_TOLERANCE, atol=0.0))
+
+
+def _append(old: Series, added: pd.DataFrame, tail: Series) -> Series:
+    columns = [c for c in old.frame.columns if c in added.columns]
+    frame = pd.concat([old.frame[columns], added[columns]])
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    validate_bars(
+        frame, source=tail.meta.origin, require=tuple(c for c in BAR_COLUMNS if c in columns)
+    )
+    meta = meta_for(
+        frame,
+        code=old.meta.code,
+        kind=old.meta.kind,
+        source=SOURCE,
+        adjust=old.meta.adjust,
+        retrieved_at=tail.meta.retrieved_at,
+        origin=tail.meta.origin,
+    )
+    return Series(meta, frame)
+
+
+def _cached(store: CacheStore | None, target: Target) -> Entry | None:
+    if store is None:
+        return None
+    wanted = Adjust.NONE if target.kind is SeriesKind.INDEX else Adjust.QFQ
+    for entry in store.sources(target.code, target.kind):
+        if entry.meta.source == SOURCE and entry.meta.adjust is wanted:
+            return entry
+    return None
+
+
+def _earliest(store: CacheStore | None, target: Target) -> dt.date:
+    if store is None:
+        return DEFAULT_START
+    firsts = [e.meta.first for e in store.sources(target.code, target.kind)]
+    return min(firsts) if firsts else DEFAULT_START
+
+
+def _with(
+    base: UpdateResult,
+    status: str,
+    rows: int = 0,
+    series: Series | None = None,
+    entry: Entry | None = None,
+    message: str = "",
+) -> UpdateResult:
+    meta = series.meta if series is not None else entry.meta if entry is not None else None
+    return UpdateResult(
+        base.code,
+        base.name,
+        base.kind,
+        status,
+        rows,
+        meta.first.isoformat() if meta else None,
+        meta.last.isoformat() if meta else None,
+        message,
+    )
