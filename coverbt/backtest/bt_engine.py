@@ -103,7 +103,8 @@ class _Runner:
 
     def _order(
         self, code: str, side: Side, shares: float, day: pd.Timestamp, at_open: bool
-    ) -> bool:
+    ) -> str | None:
+        """Size and submit one order; the reason it was refused, or None when submitted."""
         bar = self._bar(code, day)
         price = (bar.open if at_open else bar.close) if bar else float("nan")
         prev = self.prev_close.at[day, code]
@@ -122,15 +123,18 @@ class _Runner:
             fractional=self.fractional or instrument.board is None,
         )
         if made is None:
-            self.refusals.append(Refusal(day.date(), code, side, refused or "refused"))
-            return False
+            reason = refused or "refused"
+            # a rebalancing nudge smaller than one lot is no trade, not a refusal
+            if not (self.account.held(code) > 0 and "below one lot" in reason):
+                self.refusals.append(Refusal(day.date(), code, side, reason))
+            return reason
         self.expected.append(made)
         if side is Side.BUY:
             held = self.account.held(code)
             old = self.cost_basis.get(code, 0.0) * (held - made.shares)
             self.cost_basis[code] = (old + made.value) / held
         self.submit(code, side, made.shares, at_open)
-        return True
+        return None
 
     def submit(self, code: str, side: Side, shares: float, at_open: bool) -> None:
         raise NotImplementedError  # bound by the backtrader strategy
@@ -140,7 +144,8 @@ class _Runner:
         if day > self.plan.end:
             return
         for code in sorted(self.stop_flagged):
-            if self._order(code, Side.SELL, self.account.held(code), day, at_open=True):
+            held = self.account.held(code)
+            if held <= 0 or self._order(code, Side.SELL, held, day, at_open=True) is None:
                 self.stop_flagged.discard(code)
         decision = self.decisions.get(day)
         if decision is not None:
@@ -179,8 +184,8 @@ class _Runner:
             if wanted <= 1e-9 * max(target, 1.0):
                 self.pending_buy.pop(code, None)
                 continue
-            done = self._order(code, Side.BUY, wanted, day, at_open=True)
-            if done or self.refusals[-1].reason.startswith(("cash", "target")):
+            refused = self._order(code, Side.BUY, wanted, day, at_open=True)
+            if refused is None or "below one lot" in refused:
                 self.pending_buy.pop(code, None)
             else:
                 self.pending_buy[code] = weight

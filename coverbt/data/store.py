@@ -32,15 +32,14 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from coverbt.data import catalog, trading_calendar
-from coverbt.data.cache import Cache
+from coverbt.data.cache import SEGMENT_DIR, Cache
 from coverbt.data.catalog import Entry
 from coverbt.data.importer import ImportSummary, run_import
 from coverbt.data.memory import choice_order
 from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, SeriesMeta
-from coverbt.data.segments import SegmentInfo, file_crc32, read_row_group, read_whole
+from coverbt.data.segments import SegmentInfo, SegmentReader, file_crc32
 from coverbt.errors import CoverbtError, DataUnavailableError
 
 IMPORT_HINT = "`coverbt data import ../shared/market-data` (vendor files) or `coverbt data update`"
@@ -73,7 +72,7 @@ class CacheStore:
     root: Path
     _entries: dict[tuple[str, SeriesKind], list[Entry]] = field(init=False, repr=False)
     _segments: dict[str, SegmentInfo] = field(init=False, repr=False)
-    _files: dict[str, pq.ParquetFile] = field(init=False, repr=False, default_factory=dict)
+    _readers: dict[str, SegmentReader] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.refresh()
@@ -87,7 +86,7 @@ class CacheStore:
         for entry in entries:
             grouped[(entry.meta.code, entry.meta.kind)].append(entry)
         self._entries = dict(grouped)
-        self._files = {}
+        self._readers = {}
 
     def _connect(self) -> sqlite3.Connection:
         return catalog.connect(self.root / catalog.CATALOG_NAME)
@@ -157,40 +156,31 @@ class CacheStore:
 
     def read(self, entry: Entry) -> Series:
         """The full series of one catalog entry (integrity checked)."""
-        path = self._checked(entry.placement.segment)
+        reader = self._reader(entry.placement.segment)
         try:
-            file = self._files.get(path.name) or pq.ParquetFile(path)
-            self._files[path.name] = file
-            frame = read_row_group(file, entry.placement.row_group, entry.columns)
-        except (OSError, pa.ArrowException) as exc:
-            raise self._corrupt(path, f"unreadable ({exc})") from None
-        if len(frame) != entry.meta.rows:
-            raise self._corrupt(
-                path, f"{entry.meta.code} has {len(frame)} rows, catalog says {entry.meta.rows}"
-            )
+            frame = reader.series(entry.placement, entry.meta.rows, entry.columns)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            path = self.root / SEGMENT_DIR / entry.placement.segment
+            raise self._corrupt(path, f"cannot be read ({exc})") from None
         return Series(entry.meta, frame)
 
     def read_all(self, accept: Callable[[Entry], bool] = lambda _e: True) -> Iterator[Series]:
-        """Every accepted series, read segment by segment (fast for whole cross-sections)."""
-        by_segment: dict[str, list[Entry]] = defaultdict(list)
-        for entry in self.entries():
-            if accept(entry):
-                by_segment[entry.placement.segment].append(entry)
-        for name, group in by_segment.items():
+        """Every accepted series, in storage order (each row group is decoded once)."""
+        chosen = [e for e in self.entries() if accept(e)]
+        chosen.sort(key=lambda e: (e.placement.segment, e.placement.row_group))
+        for entry in chosen:
+            yield self.read(entry)
+
+    def _reader(self, name: str) -> SegmentReader:
+        reader = self._readers.get(name)
+        if reader is None:
             path = self._checked(name)
             try:
-                dates, columns = read_whole(path)
+                reader = SegmentReader(path)
             except (OSError, pa.ArrowException) as exc:
-                raise self._corrupt(path, f"unreadable ({exc})") from None
-            for entry in group:
-                lo = entry.placement.row_offset
-                hi = lo + entry.meta.rows
-                frame = pd.DataFrame(
-                    {c: columns[c][lo:hi] for c in entry.columns},
-                    index=pd.DatetimeIndex(dates[lo:hi], name="date"),
-                    copy=False,
-                )
-                yield Series(entry.meta, frame)
+                raise self._corrupt(path, f"cannot be read ({exc})") from None
+            self._readers[name] = reader
+        return reader
 
     def verify(self) -> dict[str, str]:
         """Check every segment (presence, size, CRC-32, row groups); bad file -> why."""
@@ -198,19 +188,19 @@ class CacheStore:
         for name in sorted(self._segments):
             try:
                 path = self._checked(name, force=True)
-                groups = pq.ParquetFile(path).metadata.num_row_groups
+                groups = SegmentReader(path).num_row_groups
                 needed = [e for e in self.entries() if e.placement.segment == name]
                 if any(e.placement.row_group >= groups for e in needed):
                     raise self._corrupt(path, f"has {groups} row groups, fewer than catalogued")
             except CorruptCacheError as exc:
                 problems[name] = str(exc)
             except (OSError, pa.ArrowException) as exc:
-                problems[name] = str(self._corrupt(self.root / "segments" / name, str(exc)))
+                problems[name] = str(self._corrupt(self.root / SEGMENT_DIR / name, str(exc)))
         return problems
 
     def _checked(self, name: str, *, force: bool = False) -> Path:
-        path = self.root / "segments" / name
-        if name in self._files and not force:
+        path = self.root / SEGMENT_DIR / name
+        if name in self._readers and not force:
             return path
         info = self._segments.get(name)
         if info is None or not path.exists():

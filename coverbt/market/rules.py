@@ -40,6 +40,10 @@ T = TypeVar("T")
 # "at the limit" (a 10% limit on a 4.99 CNY stock is a ratio of 1.0982..1.1002 after the raw
 # limit price is rounded to the fen).
 LIMIT_TOLERANCE = 0.002
+# A price farther than this outside the band is bad data, not a trade. Wider than
+# LIMIT_TOLERANCE because akshare's qfq subtracts cash dividends, which stretches ratios:
+# 603383 closed limit-up on 2024-09-30 at +10.00% raw but +10.31% in akshare's qfq series.
+BAND_TOLERANCE = 0.02
 # Buys keep this fraction of the budget back so float rounding never overdraws cash.
 BUY_SLACK = 1e-10
 
@@ -218,9 +222,9 @@ def at_limit_down(price: float, prev_close: float, limit: float) -> bool:
 
 
 def within_limits(price: float, prev_close: float, limit: float) -> bool:
-    """Whether ``price`` lies inside the day's price-limit band (with the tolerance)."""
+    """Whether ``price`` lies inside the day's price-limit band (with :data:`BAND_TOLERANCE`)."""
     ratio = price / prev_close
-    return 1 - limit - LIMIT_TOLERANCE <= ratio <= 1 + limit + LIMIT_TOLERANCE
+    return 1 - limit - BAND_TOLERANCE <= ratio <= 1 + limit + BAND_TOLERANCE
 
 
 @dataclass(frozen=True)

@@ -157,8 +157,8 @@ def cap_weights(weights: Mapping[str, float], cap: float) -> dict[str, float]:
 
     Examples
     --------
-    >>> cap_weights({"a": 0.7, "b": 0.2, "c": 0.1}, 0.5)
-    {'a': 0.5, 'b': 0.3333333333333333, 'c': 0.16666666666666666}
+    >>> {k: round(v, 6) for k, v in cap_weights({"a": 0.7, "b": 0.2, "c": 0.1}, 0.5).items()}
+    {'a': 0.5, 'b': 0.333333, 'c': 0.166667}
     """
     codes = list(weights)
     w = np.array([weights[c] for c in codes], dtype=float)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,17 +21,8 @@ START, END = dt.date(2024, 6, 7), dt.date(2024, 12, 31)
 
 
 @pytest.fixture(autouse=True)
-def _no_akshare_sleep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    import akshare.index.index_zh_em as index_em
-    import akshare.request
-    import akshare.utils.func
-    import akshare.utils.request
-
-    for module in (akshare.request, akshare.utils.request, akshare.utils.func):
-        monkeypatch.setattr(module.time, "sleep", lambda _s: None)
-    index_em.index_code_id_map_em.cache_clear()
-    yield
-    index_em.index_code_id_map_em.cache_clear()
+def _instant(no_akshare_sleep: None) -> None:
+    """Every test here runs akshare's real code with its sleeps stubbed."""
 
 
 @pytest.fixture
