@@ -60,7 +60,9 @@ def main() -> None:
         f"read one by one: {t_read_each:7.2f} s  {one_by_one / t_read_each:12,.0f} rows/s"
         "  (store.read per series, cold store)"
     )
-    print(f"cache size: {size / 1e6:.1f} MB; import/read-all time ratio {t_import / t_read_all:.0f}x")
+    print(
+        f"cache size: {size / 1e6:.1f} MB; import/read-all time ratio {t_import / t_read_all:.0f}x"
+    )
 
 
 if __name__ == "__main__":

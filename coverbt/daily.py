@@ -233,9 +233,11 @@ class _Context:
         result = take_snapshot(Ledger.in_cache(self.workspace.cache_dir), codes, self.day)
         detail = f"{result.records} records fetched, {result.summary.added} new in the ledger"
         if result.problems:
-            return FAILED, f"{detail}; {len(result.problems)} problem(s): " + "; ".join(
-                result.problems
-            ), {"problems": result.problems}
+            return (
+                FAILED,
+                f"{detail}; {len(result.problems)} problem(s): " + "; ".join(result.problems),
+                {"problems": result.problems},
+            )
         return OK, detail, {}
 
     def ingest_universe(self) -> tuple[str, str, dict[str, Any]]:
@@ -249,9 +251,7 @@ class _Context:
     def screen(self, name: str) -> tuple[str, str, dict[str, Any]]:
         from coverbt.screens.service import screen_in_workspace
 
-        outcome = screen_in_workspace(
-            self.workspace, name, as_of=self.as_of, market=self._market()
-        )
+        outcome = screen_in_workspace(self.workspace, name, as_of=self.as_of, market=self._market())
         result = outcome.result
         stored = "stored" if outcome.new else "unchanged (already stored)"
         detail = (
@@ -283,10 +283,14 @@ class _Context:
         atomic_write_text(
             folder / "revisions.json", json.dumps(view, ensure_ascii=False, indent=2, default=str)
         )
-        return OK, (
-            f"as of {view['as_of']}: breadth 1M {view.get('breadth_1m')}, "
-            f"3M {view.get('breadth_3m')}"
-        ), {}
+        return (
+            OK,
+            (
+                f"as of {view['as_of']}: breadth 1M {view.get('breadth_1m')}, "
+                f"3M {view.get('breadth_3m')}"
+            ),
+            {},
+        )
 
 
 def write_summary(run: DailyRun) -> None:
@@ -296,8 +300,10 @@ def write_summary(run: DailyRun) -> None:
         run.folder / "summary.json", json.dumps(payload, ensure_ascii=False, indent=2, default=str)
     )
     lines = [f"# coverbt daily {run.date}", ""]
-    lines.append(f"{'offline' if run.offline else 'online'}; "
-                 f"{'all steps ok' if not run.failed else f'{len(run.failed)} step(s) FAILED'}")
+    lines.append(
+        f"{'offline' if run.offline else 'online'}; "
+        f"{'all steps ok' if not run.failed else f'{len(run.failed)} step(s) FAILED'}"
+    )
     lines += ["", "| step | status | detail | seconds |", "|---|---|---|---|"]
     for step in run.steps:
         detail = step.detail.replace("|", "\\|").replace("\n", " ")

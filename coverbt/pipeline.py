@@ -25,6 +25,7 @@ from pathlib import Path
 
 from coverbt.data.coverage import MISSING, SHORT, Coverage, universe_coverage
 from coverbt.data.provider import MarketData
+from coverbt.data.schema import SeriesKind
 from coverbt.data.store import IMPORT_HINT, open_store
 from coverbt.errors import DataUnavailableError, InputError
 from coverbt.horizon import entry_session, horizon_end
@@ -34,7 +35,8 @@ from coverbt.universe.model import Universe
 from coverbt.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]
-Updater = Callable[[Path, list[Coverage], dt.date, dt.date], None]
+# (cache folder, universe, the gaps; None when there is no cache yet) -> fills the cache
+Updater = Callable[[Path, Universe, list[Coverage] | None], None]
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,35 @@ def ensure_data(
             f"no market-data cache in {workspace.cache_dir}: fill it with {IMPORT_HINT}"
         )
     if not offline and update is not None:
-        market = open_store(workspace.cache_dir) if workspace.cache_dir.exists() else None
-        missing = gaps(market, universe, *window) if market is not None else []
-        if market is None or missing:
-            update(workspace.cache_dir, missing, *window)
+        if not workspace.cache_dir.exists():
+            update(workspace.cache_dir, universe, None)
+        else:
+            missing = gaps(open_store(workspace.cache_dir), universe, *window)
+            if missing:
+                update(workspace.cache_dir, universe, missing)
     market = open_store(workspace.cache_dir)
     missing = gaps(market, universe, *window)
     if missing:
         raise DataUnavailableError(missing_message(missing, *window, workspace.cache_dir))
     return market
+
+
+def akshare_update(cache_dir: Path, universe: Universe, missing: list[Coverage] | None) -> None:
+    """Fetch the gaps (or, with no cache yet, every series the universe needs) from akshare.
+
+    Failures are not raised here: the coverage check that follows names what is still
+    missing and how to fill it.
+    """
+    from coverbt.data.akshare_live import AkshareLive
+    from coverbt.data.cache import Cache
+    from coverbt.data.update import Target, universe_targets, update_cache
+
+    targets = (
+        universe_targets(universe)
+        if missing is None
+        else [Target(row.code, row.name, SeriesKind(row.kind)) for row in missing]
+    )
+    update_cache(Cache(cache_dir), AkshareLive(), targets)
 
 
 def strategy_files(workspace: Workspace, names: Sequence[str] = ()) -> list[Path]:

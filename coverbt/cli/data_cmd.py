@@ -68,7 +68,7 @@ def import_cmd(
     if as_json:
         print_json(summary.to_json())
     else:
-        counts = ", ".join(f"{k} {v}" for k, v in summary.to_json()["series"].items())  # type: ignore[union-attr]
+        counts = ", ".join(f"{k} {v}" for k, v in summary.outcome_counts().items())
         console.print(
             f"imported {summary.files} files, {summary.rows:,} rows in {summary.seconds:.1f} s: "
             f"series {counts}; code names changed {summary.names}"

@@ -33,7 +33,7 @@ def run(
     workspace: Annotated[Path, typer.Option("--workspace", help="Workspace folder.")] = Path("."),
 ) -> None:
     """Check the data, run the default strategies, score the ratings, write the reports."""
-    from coverbt.pipeline import run_pipeline
+    from coverbt.pipeline import akshare_update, run_pipeline
     from coverbt.scorecard.score import parse_horizons
 
     ws = Workspace.at(workspace)
@@ -50,6 +50,7 @@ def run(
             ws,
             universe,
             offline=offline,
+            update=None if offline else akshare_update,
             horizons=wanted,
             strategies=names,
             progress=step,

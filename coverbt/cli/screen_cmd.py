@@ -37,7 +37,9 @@ def screen(
     universe: Annotated[
         Path | None, typer.Option("--universe", help="Screen this coverage list (YAML).")
     ] = None,
-    all_stocks: Annotated[bool, typer.Option("--all", help="Screen every stock in the cache.")] = False,
+    all_stocks: Annotated[
+        bool, typer.Option("--all", help="Screen every stock in the cache.")
+    ] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Session date YYYY-MM-DD.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     fields: Annotated[bool, typer.Option("--fields", help="List the fields and exit.")] = False,
@@ -76,13 +78,20 @@ def screen(
 
 def _print(outcome: Outcome) -> None:
     result = outcome.result
-    table = Table("#", "code", "name", "score", *result.value_fields, title=(
-        f"{result.screen} as of {result.as_of}: {int(result.table['passed'].sum())} of "
-        f"{len(result.table)} pass, top {result.top}"
-    ))
+    table = Table(
+        "#",
+        "code",
+        "name",
+        "score",
+        *result.value_fields,
+        title=(
+            f"{result.screen} as of {result.as_of}: {int(result.table['passed'].sum())} of "
+            f"{len(result.table)} pass, top {result.top}"
+        ),
+    )
     for code, row in result.selected.iterrows():
         values = [_text(row[f]) for f in result.value_fields]
-        table.add_row(str(int(row["rank"])), code, _text(row["name"]), _text(row["score"]), *values)
+        table.add_row(str(int(row["rank"])), str(code), _text(row["name"]), _text(row["score"]), *values)
     console.print(table)
     since = outcome.diff.previous_as_of or "no previous run"
     for label, changes, colour in (

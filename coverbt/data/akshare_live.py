@@ -26,7 +26,7 @@ import pandas as pd
 import requests
 
 from coverbt.data.provider import SW_COMPUTER
-from coverbt.data.schema import SHARES_PER_LOT, Adjust, Series, SeriesKind, SeriesMeta
+from coverbt.data.schema import Adjust, Series, SeriesKind, SeriesMeta
 from coverbt.data.vendor import FORMATS, VendorFormat, series_from_raw
 from coverbt.errors import FetchError, InputError
 
@@ -38,24 +38,14 @@ _INDEX_COLUMNS = ("日期", "开盘", "收盘", "最高", "最低", "成交量",
 _SW_COLUMNS = ("代码", "日期", "收盘", "开盘", "最高", "最低", "成交量", "成交额")
 _VALUE_COLUMNS = ("数据日期", "PE(TTM)", "市净率")
 
-# eastmoney's index klines count volume in lots, like its stock klines
-INDEX_EM_FORMAT = VendorFormat(
+# eastmoney's index klines have the stock klines' fields (less the code), volume in lots
+INDEX_EM_FORMAT = replace(
+    FORMATS["akshare"],
     name="akshare_index_em",
     signature=_INDEX_COLUMNS,
-    rename={
-        "日期": "date",
-        "开盘": "open",
-        "收盘": "close",
-        "最高": "high",
-        "最低": "low",
-        "成交量": "volume",
-        "成交额": "amount",
-        "换手率": "turnover",
-    },
-    scale={"volume": SHARES_PER_LOT},
     kind=SeriesKind.INDEX,
     adjust=Adjust.NONE,
-    source="akshare",
+    code_column=None,
 )
 _ADJUST_ARG = {Adjust.QFQ: "qfq", Adjust.HFQ: "hfq", Adjust.NONE: ""}
 
@@ -191,7 +181,7 @@ class AkshareLive:
             )
         lo = pd.Timestamp(start) if start else None
         hi = pd.Timestamp(end) if end else None
-        return frame.loc[lo:hi]  # type: ignore[misc]
+        return frame.loc[lo:hi]
 
     def calendar(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:
         function = "tool_trade_date_hist_sina"

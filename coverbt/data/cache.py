@@ -135,17 +135,17 @@ class Writer:
             outcomes.append(outcome)
             if outcome in (Outcome.NEW, Outcome.UPDATED):
                 pending[key] = (series, digest)
-        if pending:
-            self._write(list(pending.values()))
+        if pending:  # stored in code order, so a loop over codes reads each group once
+            self._write([pending[k] for k in sorted(pending)])
         return outcomes
 
     def _write(self, items: list[tuple[Series, str]]) -> None:
         before = set(catalog.segments(self.conn))
         info, placements = write_segment(self.cache.segment_dir, [s.frame for s, _ in items])
         entries: list[Entry] = []
-        gaps: dict[SeriesKey, list[dt.date]] = {}
+        gaps: dict[SeriesKey, Sequence[dt.date]] = {}
         for (series, digest), placement in zip(items, placements, strict=True):
-            missing = missing_sessions(series.frame.index)
+            missing = missing_sessions(pd.DatetimeIndex(series.frame.index))
             columns = tuple(c for c in STORED_COLUMNS if c in series.frame.columns)
             entries.append(Entry(series.meta, columns, digest, placement, len(missing)))
             gaps[series_key(series)] = [d.date() for d in missing]

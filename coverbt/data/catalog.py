@@ -97,9 +97,9 @@ def _entry(row: Sequence[object]) -> Entry:
     code, kind, source, adjust, base, retrieved, first, last, rows, origin = row[:10]
     meta = SeriesMeta(
         code=str(code),
-        kind=SeriesKind(kind),
+        kind=SeriesKind(str(kind)),
         source=str(source),
-        adjust=Adjust(adjust),
+        adjust=Adjust(str(adjust)),
         adjust_base=dt.date.fromisoformat(str(base)) if base else None,
         retrieved_at=dt.datetime.fromisoformat(str(retrieved)),
         first=dt.date.fromisoformat(str(first)),

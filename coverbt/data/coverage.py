@@ -83,5 +83,5 @@ def _one(
         source=series.meta.source,
         first=series.meta.first.isoformat(),
         last=series.meta.last.isoformat(),
-        missing_sessions=len(sessions.difference(index)),
+        missing_sessions=len(sessions.difference(pd.DatetimeIndex(index))),
     )

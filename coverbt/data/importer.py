@@ -55,12 +55,16 @@ class ImportSummary:
     def ok(self) -> bool:
         return not self.errors
 
+    def outcome_counts(self) -> dict[str, int]:
+        """How many series came out new, updated, unchanged and kept."""
+        return {o.value: self.outcomes.get(o.value, 0) for o in Outcome}
+
     def to_json(self) -> dict[str, object]:
         return {
             "path": self.path,
             "files": self.files,
             "rows": self.rows,
-            "series": {o.value: self.outcomes.get(o.value, 0) for o in Outcome},
+            "series": self.outcome_counts(),
             "names_changed": self.names,
             "errors": [str(e) for e in self.errors],
             "seconds": round(self.seconds, 2),

@@ -80,7 +80,7 @@ def compare(a: Series, b: Series, gap: float = RETURN_GAP) -> PairDifference:
     returns = closes.pct_change().iloc[1:]
     diff = (returns["a"] - returns["b"]).abs()
     ratio = closes["a"] / closes["b"]
-    worst = diff.idxmax() if len(diff) else None
+    worst = pd.Timestamp(diff.idxmax()) if len(diff) else None  # type: ignore[arg-type]
     return PairDifference(
         a=label(a),
         b=label(b),

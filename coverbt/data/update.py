@@ -160,7 +160,8 @@ def _overlap_agrees(old: pd.DataFrame, tail: pd.DataFrame, last: dt.date) -> boo
     day = pd.Timestamp(last)
     if day not in tail.index:
         return False
-    a, b = float(old.loc[day, "close"]), float(tail.loc[day, "close"])
+    a = old["close"].to_numpy()[old.index.get_loc(day)]
+    b = tail["close"].to_numpy()[tail.index.get_loc(day)]
     return bool(np.isclose(a, b, rtol=OVERLAP_TOLERANCE, atol=0.0))
 
 

@@ -230,7 +230,7 @@ def _read_csv(text: str, origin: str, fmt: VendorFormat) -> pd.DataFrame:
     if fmt.code_column:
         dtypes[fmt.code_column] = str
     try:
-        return pd.read_csv(io.StringIO(text), dtype=dtypes)  # type: ignore[arg-type]
+        return pd.read_csv(io.StringIO(text), dtype=dtypes)
     except pd.errors.ParserError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise InputError(

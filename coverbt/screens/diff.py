@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from coverbt.conditions import parse_condition
@@ -26,7 +27,12 @@ class Change:
     flipped: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "why": self.why, "flipped": list(self.flipped)}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "why": self.why,
+            "flipped": list(self.flipped),
+        }
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,8 @@ def _describe_flips(
 
 
 def _rank_text(table: pd.DataFrame, code: str) -> str:
-    rank = table.at[code, "rank"]
-    return "unranked" if pd.isna(rank) else f"rank {int(rank)}"
+    rank = float(table["rank"].astype(float)[code])
+    return "unranked" if np.isnan(rank) else f"rank {int(rank)}"
 
 
 def diff_runs(
@@ -96,7 +102,8 @@ def diff_runs(
     now_sel = set(now.index[now["selected"]])
     if previous is None:
         entered = [
-            Change(c, _name(now, c), "first stored run of this screen") for c in sorted(now_sel)
+            Change(c, _name(now, c), "no earlier stored run of this screen")
+            for c in sorted(now_sel)
         ]
         return ScreenDiff(None, entered, [])
     before_sel = set(previous.index[previous["selected"].astype(bool)])

@@ -178,7 +178,7 @@ def universe_factors(
             "fy1_pe": item.pe.get(fy1, np.nan),
             "fy2_pe": item.pe.get(fy1 + 1, np.nan),
         }
-        if pd.isna(frame.at[item.code, "name"]):
+        if not isinstance(frame.at[item.code, "name"], str):
             row["name"] = item.name
         for key, value in row.items():
             frame.at[item.code, key] = value

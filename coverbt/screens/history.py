@@ -114,7 +114,9 @@ class ScreenHistory:
             ) from None
         return table.set_index(table["code"].rename(None))
 
-    def record(self, result: ScreenResult, now: dt.datetime | None = None) -> tuple[StoredRun, bool]:
+    def record(
+        self, result: ScreenResult, now: dt.datetime | None = None
+    ) -> tuple[StoredRun, bool]:
         """Store ``result`` unless the same content is already stored for its date.
 
         Returns the stored run and whether anything new was written.

@@ -119,7 +119,9 @@ def build_panel(
         chunks["date"].append(days[lo:hi])
         chunks["col"].append(np.full(hi - lo, len(present)))
         for column in _LONG_COLUMNS:
-            values = frame[column].to_numpy(dtype=float, na_value=np.nan) if column in frame else None
+            values = (
+                frame[column].to_numpy(dtype=float, na_value=np.nan) if column in frame else None
+            )
             chunks[column].append(values[lo:hi] if values is not None else np.full(hi - lo, np.nan))
         present.append(code)
     panel = _pivot(sessions, present, chunks, missing)
@@ -200,8 +202,7 @@ def _pivot(
     st = wide(flat["is_st"])
     if not np.isnan(st).all():
         last = pd.DataFrame(st).ffill().to_numpy()[at][-1]
-        is_st = pd.Series(pd.array(np.where(np.isnan(last), None, last == 1.0), dtype="boolean"),
-                          index=present)
+        is_st = pd.Series(last, index=present).map({1.0: True, 0.0: False}).astype("boolean")
     return Panel(
         sessions,
         present,
@@ -253,6 +254,6 @@ def benchmark_close(market: MarketData, code: str, sessions: pd.DatetimeIndex) -
     start = (sessions[0] - pd.Timedelta(days=CARRY_DAYS)).date()
     frame = market.bars(code, kind=SeriesKind.INDEX, start=start, end=sessions[-1].date()).frame
     close = frame["close"]
-    return close.reindex(close.index.union(sessions)).ffill(limit=INDEX_GAP_SESSIONS).reindex(
-        sessions
+    return (
+        close.reindex(close.index.union(sessions)).ffill(limit=INDEX_GAP_SESSIONS).reindex(sessions)
     )

@@ -27,8 +27,8 @@ from coverbt.screens.factors import (
     universe_factors,
 )
 from coverbt.screens.fields import FieldRequest, parse_fields
-from coverbt.screens.revisions import eps_revisions
 from coverbt.screens.panel import Progress, benchmark_close, build_panel
+from coverbt.screens.revisions import eps_revisions
 from coverbt.screens.spec import Screen
 from coverbt.universe.model import Universe
 
@@ -247,7 +247,8 @@ def _pe_fy1_now(
             continue
         if not bars.frame.empty:
             base = float(bars.frame["close"].iloc[-1])
-            out[code] = table.at[code, "fy1_pe"] * table.at[code, "close"] / base
+            now = float(table["close"].astype(float)[code])
+            out[code] = float(table["fy1_pe"].astype(float)[code]) * now / base
     return out
 
 

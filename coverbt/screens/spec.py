@@ -13,7 +13,8 @@ Example::
       field: rs_20d_csi300
       higher_is_better: true
     # ... or a weighted sum of cross-sectional percentile ranks:
-    # score: {ranks: [{field: ret_60d, weight: 2}, {field: pe_ttm_pct_250, higher_is_better: false}]}
+    # score:
+    #   ranks: [{field: ret_60d, weight: 2}, {field: pe_ttm_pct_250, higher_is_better: false}]
     top: 10
 """
 

@@ -126,7 +126,7 @@ def test_caret_points_at_the_offending_token() -> None:
 )
 def test_type_errors_at_evaluation(text: str, problem: str) -> None:
     cond = parse_condition(text, source="s.yaml", line=2)
-    with pytest.raises(InputError, match="s.yaml:2") as info:
+    with pytest.raises(InputError, match=r"s\.yaml:2") as info:
         cond.evaluate(FRAME)
     assert problem in str(info.value)
 

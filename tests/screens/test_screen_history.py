@@ -53,7 +53,7 @@ def test_entered_and_left_with_reasons(tmp_path: Path, market, synthetic_days) -
     d1, d2 = synthetic_days[I1].date(), synthetic_days[I2].date()
     first = publish(run_screen(screen, market, as_of=d1), tmp_path / "screens")
     assert list(first.result.selected.index) == ["600002", "600001"]
-    assert [c.why for c in first.diff.entered] == ["first stored run of this screen"] * 2
+    assert [c.why for c in first.diff.entered] == ["no earlier stored run of this screen"] * 2
 
     second = publish(run_screen(screen, market, as_of=d2), tmp_path / "screens")
     assert list(second.result.selected.index) == ["600003", "600004"]
@@ -65,7 +65,7 @@ def test_entered_and_left_with_reasons(tmp_path: Path, market, synthetic_days) -
     assert entered["600004"].why == "made the top-2 cut: rank 3 -> rank 2"
     assert left["600001"].why == "missed the top-2 cut: rank 2 -> rank 3"
     assert left["600002"].flipped == ("ret_5d > 0",)
-    assert "no longer holds (ret_5d 0.104 -> -0.09608)" in left["600002"].why
+    assert "no longer holds (ret_5d 0.1041 -> -0.09608)" in left["600002"].why
     assert second.diff.previous_as_of == d1.isoformat()
 
     payload = second.to_json()
