@@ -132,8 +132,8 @@ def parse_condition(
 
     Examples
     --------
-    >>> parse_condition("ret_20d > 0 and not (board == 'star')").fields
-    frozenset({'board', 'ret_20d'})
+    >>> sorted(parse_condition("ret_20d > 0 and not (board == 'star')").fields)
+    ['board', 'ret_20d']
     >>> parse_condition("__import__('os')")
     Traceback (most recent call last):
     ...

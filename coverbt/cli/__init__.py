@@ -47,23 +47,23 @@ for module in (
 
 
 def main() -> None:
-    """Console entry point: known errors print one message and exit non-zero."""
+    """Console entry point: known errors print one message and exit non-zero.
+
+    Usage errors are click's: it prints the usage and exits with code 2 (standalone mode).
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except CoverbtError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(EXIT_RUNTIME_ERROR)
-    except (typer.BadParameter, typer.core.click.UsageError) as exc:  # type: ignore[attr-defined]
-        exc.show()
-        sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except BrokenPipeError:
+        # the reader went away (`coverbt ... | head`): stop quietly, as the Python docs advise
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_RUNTIME_ERROR)
     except Exception as exc:
         if os.environ.get("COVERBT_DEBUG"):
             raise

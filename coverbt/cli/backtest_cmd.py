@@ -15,6 +15,7 @@ from coverbt.backtest.folder import backtest_file, resolve_strategy
 from coverbt.backtest.run import RunOptions
 from coverbt.cli.console import console, err_console, print_json
 from coverbt.data.store import open_store
+from coverbt.reports import build_run_report, write_index
 from coverbt.workspace import Workspace
 
 
@@ -39,6 +40,10 @@ def backtest(
     workspace: Annotated[
         Path, typer.Option("--workspace", help="Workspace folder (data_cache/, reports/).")
     ] = Path("."),
+    report: Annotated[
+        bool,
+        typer.Option("--report/--no-report", help="Build tearsheets, charts and the index page."),
+    ] = True,
 ) -> None:
     """Backtest STRATEGY on the coverage list; write trades, equity and a manifest."""
     ws = Workspace.at(workspace)
@@ -60,6 +65,10 @@ def backtest(
             options,
             command,
         )
+    if report:
+        with err_console.status(f"building the report of {folder.name}"):
+            build_run_report(folder)
+            write_index(ws.reports_dir)
     if as_json:
         print_json(summary)
         return

@@ -13,7 +13,7 @@ from rich.table import Table
 from coverbt.cli.console import console, err_console, print_json
 from coverbt.data.akshare_live import AkshareLive
 from coverbt.data.cache import Cache
-from coverbt.data.coverage import OK, universe_coverage
+from coverbt.data.coverage import OK, catalog_groups, universe_coverage
 from coverbt.data.importer import FORMAT_CHOICES
 from coverbt.data.reconcile import RETURN_GAP, label, reconcile
 from coverbt.data.schema import SeriesKind
@@ -29,6 +29,7 @@ WorkspaceOpt = Annotated[
     Path, typer.Option("--workspace", help="Workspace folder (holds data_cache/).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+MAX_SERIES_ROWS = 60  # more series than this: one row per source instead
 
 
 def _progress() -> Progress:
@@ -134,23 +135,45 @@ def _date(text: str, option: str) -> dt.date:
 
 
 def _print_series(store: CacheStore) -> None:
-    table = Table("code", "kind", "source", "adjust", "first", "last", "rows", "suspended")
-    for e in store.entries():
-        m = e.meta
-        table.add_row(
-            m.code,
-            str(m.kind),
-            m.source,
-            str(m.adjust),
-            str(m.first),
-            str(m.last),
-            f"{m.rows:,}",
-            str(e.suspended),
-        )
-    if len(store.entries()) > 60:
-        console.print(f"{len(store.entries())} series in {store.root}")
+    entries = store.entries()
+    if len(entries) <= MAX_SERIES_ROWS:
+        table = Table("code", "kind", "source", "adjust", "first", "last", "rows", "suspended")
+        for e in entries:
+            m = e.meta
+            table.add_row(
+                m.code,
+                str(m.kind),
+                m.source,
+                str(m.adjust),
+                str(m.first),
+                str(m.last),
+                f"{m.rows:,}",
+                str(e.suspended),
+            )
     else:
-        console.print(table)
+        table = Table(
+            "source",
+            "kind",
+            "adjust",
+            "series",
+            "rows",
+            "first",
+            "last",
+            "suspended days",
+            title=f"{len(entries):,} series in {store.root} (--json lists each)",
+        )
+        for g in catalog_groups(entries):
+            table.add_row(
+                g.source,
+                g.kind,
+                g.adjust,
+                f"{g.series:,}",
+                f"{g.rows:,}",
+                g.first,
+                g.last,
+                f"{g.suspended_days:,}",
+            )
+    console.print(table)
     console.print(f"{len(store.code_names())} code names")
 
 

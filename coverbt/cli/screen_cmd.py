@@ -91,7 +91,9 @@ def _print(outcome: Outcome) -> None:
     )
     for code, row in result.selected.iterrows():
         values = [_text(row[f]) for f in result.value_fields]
-        table.add_row(str(int(row["rank"])), str(code), _text(row["name"]), _text(row["score"]), *values)
+        table.add_row(
+            str(int(row["rank"])), str(code), _text(row["name"]), _text(row["score"]), *values
+        )
     console.print(table)
     since = outcome.diff.previous_as_of or "no previous run"
     for label, changes, colour in (

@@ -10,10 +10,12 @@ elsewhere, such as 亿航智能 EH on NASDAQ.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from coverbt.data.catalog import Entry
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import SeriesKind
 from coverbt.errors import DataUnavailableError
@@ -85,3 +87,35 @@ def _one(
         last=series.meta.last.isoformat(),
         missing_sessions=len(sessions.difference(pd.DatetimeIndex(index))),
     )
+
+
+@dataclass(frozen=True)
+class Group:
+    """Series of one source, kind and adjustment, summed up."""
+
+    source: str
+    kind: str
+    adjust: str
+    series: int
+    rows: int
+    first: str
+    last: str
+    suspended_days: int
+
+
+def catalog_groups(entries: Sequence[Entry]) -> list[Group]:
+    """One :class:`Group` per (source, kind, adjust), sorted."""
+    groups: dict[tuple[str, str, str], list[Entry]] = {}
+    for e in entries:
+        groups.setdefault((e.meta.source, str(e.meta.kind), str(e.meta.adjust)), []).append(e)
+    return [
+        Group(
+            *key,
+            series=len(items),
+            rows=sum(e.meta.rows for e in items),
+            first=min(e.meta.first for e in items).isoformat(),
+            last=max(e.meta.last for e in items).isoformat(),
+            suspended_days=sum(e.suspended for e in items),
+        )
+        for key, items in sorted(groups.items())
+    ]

@@ -22,6 +22,7 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("turnover", "pe_ttm", "pb", "is_st")
 VALUATION_COLUMNS: tuple[str, ...] = ("pe_ttm", "pb")
 SHARES_PER_LOT = 100
 YI = 100_000_000  # 亿, the unit of Shenwan index volume and amount
+THOUSAND = 1_000  # 千元, the unit of Tushare's amount
 
 
 class SeriesKind(StrEnum):

@@ -21,6 +21,7 @@ import pandas as pd
 
 from coverbt.data.schema import (
     SHARES_PER_LOT,
+    THOUSAND,
     YI,
     Adjust,
     Series,
@@ -74,7 +75,8 @@ FORMATS: dict[str, VendorFormat] = {
             name="tushare",
             signature=("date", "open", "close", "high", "low", "volume", "amount"),
             rename={},
-            scale={"volume": SHARES_PER_LOT},
+            # Tushare: volume in lots (手), amount in thousands of CNY (千元)
+            scale={"volume": SHARES_PER_LOT, "amount": THOUSAND},
             kind=SeriesKind.STOCK,
             adjust=Adjust.QFQ,
             source="tushare",
@@ -311,7 +313,7 @@ def iter_vendor_texts(
         if not path.exists():
             raise InputError("no such file or folder", source=path, fix="check the path (a typo?)")
         if path.name.endswith(".tar.gz"):
-            yield from _iter_tar(path)
+            yield from _iter_tar(path, on_error)
         else:
             yield str(path), _read_text(path)
     except InputError as exc:
@@ -341,7 +343,9 @@ def _is_vendor_file(name: str) -> bool:
     return name.endswith(".csv") or name.endswith(".tar.gz")
 
 
-def _iter_tar(path: Path) -> Iterator[tuple[str, str]]:
+def _iter_tar(
+    path: Path, on_error: Callable[[InputError], None] | None
+) -> Iterator[tuple[str, str]]:
     member_name = ""
     try:
         with tarfile.open(path, "r:gz") as archive:
@@ -356,9 +360,13 @@ def _iter_tar(path: Path) -> Iterator[tuple[str, str]]:
                 try:
                     text = handle.read().decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    raise InputError(
+                    bad = InputError(
                         "not UTF-8 text", source=origin, fix="re-export the file as UTF-8"
-                    ) from None
+                    )
+                    if on_error is None:
+                        raise bad from None
+                    on_error(bad)  # the other members are still read
+                    continue
                 yield origin, text
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         after = f" after member {member_name}" if member_name else ""

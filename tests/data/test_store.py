@@ -180,3 +180,50 @@ def test_stored_values_are_float_and_dates_unique(cache: Path) -> None:
     for series in open_store(cache).read_all():
         assert series.frame.index.is_monotonic_increasing and series.frame.index.is_unique
         assert all(np.issubdtype(t, np.floating) for t in series.frame.dtypes)
+
+
+def _tar(path: Path, members: dict[str, bytes]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_bad_members_of_an_archive_are_reported_the_rest_imported(
+    tmp_path: Path, market_data_dir: Path
+) -> None:
+    good = (market_data_dir / "stock/tushare/300033.csv").read_bytes()
+    other = (market_data_dir / "stock/tushare/300474.csv").read_bytes()
+    archive = _tar(
+        tmp_path / "mixed.tar.gz",
+        {
+            "data/300033.csv": good,
+            "data/000001.csv": "date,open,close,high,low,volume,amount\n".encode("utf-16"),
+            "data/300474.csv": other[: len(other) // 2],  # cut mid-file
+        },
+    )
+    summary = import_path(tmp_path / "cache", archive)
+    messages = [str(e) for e in summary.errors]
+    assert len(messages) == 2
+    assert "mixed.tar.gz!data/000001.csv: not UTF-8" in messages[0]
+    assert "mixed.tar.gz!data/300474.csv:" in messages[1]
+    assert dict(summary.outcomes) == {"new": 1}
+
+
+def test_a_truncated_archive_keeps_what_was_read(tmp_path: Path, market_data_dir: Path) -> None:
+    members = {
+        f"data/{c}.csv": (market_data_dir / f"stock/tushare/{c}.csv").read_bytes()
+        for c in ("000034", "000099", "000938", "000977")
+    }
+    whole = _tar(tmp_path / "whole.tar.gz", members).read_bytes()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(whole[: int(len(whole) * 0.6)])
+    summary = import_path(tmp_path / "cache", cut)
+    assert len(summary.errors) == 1 and "damaged archive after member" in str(summary.errors[0])
+    stored = {m.code for m in open_store(tmp_path / "cache").catalog()}
+    assert stored and stored < {"000034", "000099", "000938", "000977"}

@@ -46,3 +46,13 @@ def test_csi300_sessions_are_the_exchange_calendar(market_data_dir: Path) -> Non
     series = _parse(market_data_dir / "index" / "csi300_000300.csv")
     window = series.between(pd.Timestamp("2006-11-24"), pd.Timestamp("2026-07-31")).frame.index
     assert window.equals(trading_days("2006-11-24", "2026-07-31"))
+
+
+def test_tushare_amount_is_thousands_of_cny(market_data_dir: Path) -> None:
+    series = _parse(market_data_dir / "stock" / "tushare" / "000034.csv")
+    row = series.frame.loc["2025-08-27"]
+    # 2025-08-27,48.6,47.43,49.38,47.43,696541.25,3360148.664 (lots, thousand CNY)
+    assert row["volume"] == pytest.approx(696541.25 * 100)
+    assert row["amount"] == pytest.approx(3360148.664 * 1000)
+    # amount / volume is a price inside the day's range
+    assert row["low"] <= row["amount"] / row["volume"] <= row["high"]
