@@ -11,11 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from coverbt.backtest.folder import backtest_file, resolve_strategy
-from coverbt.backtest.run import RunOptions
 from coverbt.cli.console import console, err_console, print_json
-from coverbt.data.store import open_store
-from coverbt.reports import build_run_report, write_index
 from coverbt.workspace import Workspace
 
 
@@ -46,6 +42,12 @@ def backtest(
     ] = True,
 ) -> None:
     """Backtest STRATEGY on the coverage list; write trades, equity and a manifest."""
+    # the engine and the reports (backtrader, matplotlib) load only when a backtest runs
+    from coverbt.backtest.folder import backtest_file, resolve_strategy
+    from coverbt.backtest.run import RunOptions
+    from coverbt.data.store import open_store
+    from coverbt.reports import build_run_report, write_index
+
     ws = Workspace.at(workspace)
     options = RunOptions(
         start=start.date() if start else None,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
@@ -64,7 +65,9 @@ def content_hash(series: Series) -> str:
     for column in STORED_COLUMNS:
         if column in series.frame.columns:
             digest.update(column.encode())
-            digest.update(series.frame[column].to_numpy(dtype=float).tobytes())
+            values = series.frame[column].to_numpy(dtype=float)
+            # NaN has many bit patterns (parsers differ run to run); hash one of them
+            digest.update(np.where(np.isnan(values), np.nan, values).tobytes())
     return digest.hexdigest()
 
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,12 +76,23 @@ class Entry:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Open (and create if needed) the catalog at ``path``."""
+    """Open (and create if needed) the catalog at ``path`` for writing."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.executescript(_DDL)
     return conn
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection: never takes the write lock, so reads never wait on an import
+    (WAL readers see the last committed state)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def entries(conn: sqlite3.Connection) -> list[Entry]:

@@ -12,10 +12,14 @@ from coverbt.data import trading_calendar
 from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, SeriesMeta
 from coverbt.errors import DataUnavailableError
 
-# When one code has several sources, the first present in this order wins. akshare first:
-# it is the live source, so cached and freshly fetched data agree; then baostock (it also
-# carries PE/PB and ST flags); then Tushare.
-SOURCE_PREFERENCE: tuple[str, ...] = ("akshare", "baostock", "tushare")
+# When several sources cover a window equally, the first in this order wins. baostock and
+# Tushare first: both scale history by adjustment factors, and they agree with each other
+# (600570, 603019, 603383: daily returns within 0.075%, price ratio near-constant).
+# akshare's qfq is the vendor's own; on 603383 it departs from both by up to 0.44% a day
+# (45 days above 0.1% in 2024-06-07..2024-12-31; `coverbt data reconcile 603383`), so it
+# is used where it is the only source (the STAR names) or the only one covering the window
+# (a fresh `coverbt data update` tail).
+SOURCE_PREFERENCE: tuple[str, ...] = ("baostock", "tushare", "akshare")
 
 
 def preference_rank(source: str) -> int:

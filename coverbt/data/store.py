@@ -9,8 +9,9 @@ Several sources per code
 The cache keeps every source of a code side by side (one series per code, kind, source
 and adjustment). :meth:`CacheStore.bars` serves one of them, chosen by
 :func:`coverbt.data.memory.choice_order`: a source covering the asked window beats one
-that does not; then ``SOURCE_PREFERENCE`` = akshare > baostock > Tushare (akshare is the
-live source, so cached and freshly fetched bars agree; baostock carries PE/PB); then the
+that does not; then ``SOURCE_PREFERENCE`` = baostock > Tushare > akshare (the first two
+scale by adjustment factors and agree with each other; akshare's qfq departs from both on
+603383 by up to 0.44% a day; see :data:`coverbt.data.memory.SOURCE_PREFERENCE`); then the
 longer series. Series are never mixed: qfq series of different vendors have different
 adjustment bases (``coverbt data reconcile CODE`` shows by how much).
 
@@ -24,7 +25,6 @@ an unreadable file raises :class:`CorruptCacheError` naming the file and the rep
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,7 +79,7 @@ class CacheStore:
 
     def refresh(self) -> None:
         """Re-read the catalog (after another process wrote to the cache)."""
-        with self._connect() as conn:
+        with catalog.reading(self._catalog_path) as conn:
             entries = catalog.entries(conn)
             self._segments = catalog.segments(conn)
         grouped: dict[tuple[str, SeriesKind], list[Entry]] = defaultdict(list)
@@ -88,8 +88,9 @@ class CacheStore:
         self._entries = dict(grouped)
         self._readers = {}
 
-    def _connect(self) -> sqlite3.Connection:
-        return catalog.connect(self.root / catalog.CATALOG_NAME)
+    @property
+    def _catalog_path(self) -> Path:
+        return self.root / catalog.CATALOG_NAME
 
     # --- MarketData -------------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class CacheStore:
         return trading_calendar.trading_days(start, end)
 
     def code_names(self) -> pd.DataFrame:
-        with self._connect() as conn:
+        with catalog.reading(self._catalog_path) as conn:
             return catalog.names(conn)
 
     def catalog(self) -> list[SeriesMeta]:
@@ -151,11 +152,21 @@ class CacheStore:
         found = [e for e in self.sources(code, kind) if source in (None, e.meta.source)]
         if not found:
             raise DataUnavailableError(self._missing_message(code, kind, None))
-        with self._connect() as conn:
+        with catalog.reading(self._catalog_path) as conn:
             return catalog.suspensions(conn, found[0].key)
 
     def read(self, entry: Entry) -> Series:
-        """The full series of one catalog entry (integrity checked)."""
+        """The full series of one catalog entry (integrity checked).
+
+        If a writer replaced the series since this store read the catalog (its old
+        segment is gone), the catalog is read again and the current version returned.
+        """
+        path = self.root / SEGMENT_DIR / entry.placement.segment
+        if entry.placement.segment not in self._readers and not path.exists():
+            self.refresh()
+            current = next((e for e in self.entries() if e.key == entry.key), None)
+            if current is not None and current.placement != entry.placement:
+                return self.read(current)
         reader = self._reader(entry.placement.segment)
         try:
             frame = reader.series(entry.placement, entry.meta.rows, entry.columns)

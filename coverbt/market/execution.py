@@ -147,6 +147,17 @@ def fill(
     if sized.shares <= 0:
         return account, None, sized.reason
     fees = costs(side, sized.shares * price, day, profile)
+    if side is Side.SELL and account.cash + sized.shares * price < fees.total:
+        # a sale worth less than its fees (the 5 CNY minimum commission) would leave the
+        # account owing the broker: refuse it rather than let cash go negative
+        return (
+            account,
+            None,
+            (
+                f"sale of {sized.shares:g} {code} ({sized.shares * price:.2f} CNY) plus cash "
+                f"{account.cash:.2f} cannot pay its fees {fees.total:.2f}"
+            ),
+        )
     made = Fill(
         day, code, side, sized.shares, price, fees.commission, fees.stamp_duty, fees.transfer_fee
     )

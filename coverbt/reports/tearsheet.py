@@ -20,7 +20,6 @@ import matplotlib
 matplotlib.use("Agg")  # before quantstats imports pyplot
 
 import pandas as pd
-import quantstats as qs
 
 from coverbt.data.trading_calendar import periods_per_year
 from coverbt.yamlio import atomic_write_text
@@ -74,6 +73,8 @@ def write_tearsheet(returns: pd.DataFrame, benchmark: str, path: Path, title: st
     reference = returns[benchmark].astype(float).rename(BENCHMARK_NAMES[benchmark])
     start, end = returns.index[0], returns.index[-1]
     periods = periods_per_year(start, end) if end > start else FALLBACK_SESSIONS_PER_YEAR
+    import quantstats as qs  # 2 s to import: only when a tearsheet is written
+
     tmp = path.with_name(f".{path.name}.qs.tmp")
     with _quiet_font_lookup():
         qs.reports.html(

@@ -81,3 +81,31 @@ def test_sigkill_mid_import_leaves_a_readable_cache(tmp_path: Path, market_data_
     assert len(store.catalog()) == 3020
     catalogued = {e.placement.segment for e in store.entries()}
     assert {p.name for p in (cache / "segments").iterdir()} == catalogued  # no orphan left
+
+
+def test_crash_between_segment_and_catalog_leaves_the_old_state(
+    tmp_path: Path, market_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worst moment to die: the new segment is in place, the catalog not yet updated.
+    Readers see the previous state; the next write deletes the orphan file."""
+    from coverbt.data import catalog
+
+    cache = tmp_path / "data_cache"
+    import_path(cache, market_data_dir / "stock/akshare")
+    before = {p.name for p in (cache / "segments").iterdir()}
+
+    def die(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(catalog, "record", die)
+    with pytest.raises(KeyboardInterrupt):
+        import_path(cache, market_data_dir / "stock/tushare")
+    monkeypatch.undo()
+    orphans = {p.name for p in (cache / "segments").iterdir()} - before
+    assert len(orphans) == 1
+    store = open_store(cache)
+    assert {m.source for m in store.catalog()} == {"akshare"} and len(store.catalog()) == 11
+    assert verify_cache(cache) == ({}, [])
+    summary = import_path(cache, market_data_dir / "stock/tushare")
+    assert summary.outcomes["new"] == 17
+    assert not orphans & {p.name for p in (cache / "segments").iterdir()}

@@ -80,10 +80,12 @@ def test_window_decides_before_source_preference(cache: Path) -> None:
     # baostock has 002230 only from 2024-10-14: a request from 2024-06-07 gets Tushare's
     assert store.bars("002230", start=dt.date(2024, 6, 7)).meta.source == "tushare"
     assert store.bars("002230", start=dt.date(2024, 11, 1)).meta.source == "baostock"
-    # all three cover the window: the documented preference akshare > baostock > tushare
+    # all three cover the window: the documented preference baostock > tushare > akshare
     window = {"start": dt.date(2024, 6, 7), "end": dt.date(2024, 12, 31)}
-    assert store.bars("600570", **window).meta.source == "akshare"
+    assert store.bars("600570", **window).meta.source == "baostock"
     assert store.bars("000034", **window).meta.source == "baostock"
+    assert store.bars("688041", **window).meta.source == "akshare"  # its only source
+    # no window: coverage first, and only akshare reaches back to 2018; then the preference
     assert [e.meta.source for e in store.sources("603019")] == ["akshare", "baostock", "tushare"]
 
 
@@ -227,3 +229,71 @@ def test_a_truncated_archive_keeps_what_was_read(tmp_path: Path, market_data_dir
     assert len(summary.errors) == 1 and "damaged archive after member" in str(summary.errors[0])
     stored = {m.code for m in open_store(tmp_path / "cache").catalog()}
     assert stored and stored < {"000034", "000099", "000938", "000977"}
+
+
+def test_content_hash_ignores_nan_bit_patterns(shared_provider: InMemoryProvider) -> None:
+    from dataclasses import replace as dc_replace
+
+    from coverbt.data.cache import content_hash
+
+    series = shared_provider.sources("300033")[-1]  # Tushare: amount mostly empty (NaN)
+    frame = series.frame.copy()
+    amount = frame["amount"].to_numpy(dtype=float).copy()
+    bits = amount.view(np.uint64)
+    bits[np.isnan(amount)] |= np.uint64(1 << 63)  # the same NaN with its sign bit set
+    frame["amount"] = amount
+    assert frame["amount"].isna().sum() > 0
+    assert content_hash(dc_replace(series, frame=frame)) == content_hash(series)
+
+
+def test_reimport_in_a_new_process_changes_nothing(tmp_path: Path, market_data_dir: Path):
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json; from pathlib import Path; from coverbt.data.store import import_path;"
+        "print(json.dumps(dict(import_path(Path(sys.argv[1]), Path(sys.argv[2])).outcomes)))"
+    )
+    args = [sys.executable, "-c", script, str(tmp_path / "c"), str(market_data_dir / "stock")]
+    first = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    second = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    assert first.strip() == '{"new": 43}' and second.strip() == '{"unchanged": 43}'
+
+
+def test_readers_do_not_wait_for_a_writer(cache: Path, tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    from coverbt.data.catalog import CATALOG_NAME
+
+    root = _copy(cache, tmp_path)
+    writer = sqlite3.connect(root / CATALOG_NAME, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("DELETE FROM series")  # uncommitted: readers still see every series
+    try:
+        t0 = time.perf_counter()
+        store = open_store(root)
+        assert len(store.catalog()) == 48 and len(store.code_names()) == 1126
+        assert time.perf_counter() - t0 < 5  # not the 30 s lock timeout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_a_store_opened_before_an_update_reads_the_new_version(
+    cache: Path, tmp_path: Path, shared_provider: InMemoryProvider
+) -> None:
+    """A store is a snapshot; when a writer has since deleted the segment a series was
+    in, reading it re-reads the catalog instead of reporting a missing file."""
+    from coverbt.data.cache import Cache
+
+    root = _copy(cache, tmp_path)
+    series = next(s for s in shared_provider.sources("600570") if s.meta.source == "akshare")
+    with Cache(root).writing() as writer:  # 600570 alone in a segment
+        writer.put([series.between(end=dt.date(2025, 6, 30))], replace=True)
+    store = open_store(root)
+    entry = next(e for e in store.sources("600570") if e.meta.source == "akshare")
+    with Cache(root).writing() as writer:  # replaces it: that segment is deleted
+        writer.put([series.between(end=dt.date(2024, 12, 31))], replace=True)
+    assert not (root / "segments" / entry.placement.segment).exists()
+    assert store.read(entry).meta.last == dt.date(2024, 12, 31)

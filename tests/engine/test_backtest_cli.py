@@ -52,18 +52,21 @@ def test_json_contract_and_run_folder(workspace: Path) -> None:
     summary = json.loads(done.stdout)
     assert set(summary) == CONTRACT
     assert summary["start"] == "2024-06-24" and summary["end"] == "2024-12-24"
-    assert summary["total_return"] == pytest.approx(0.5394030115946579, abs=1e-6)
+    assert summary["total_return"] == pytest.approx(0.5388565815734303, abs=1e-6)
     assert set(summary["benchmarks"]) == set(summary["excess"]) == {"csi300", "sw_computer"}
     folder = workspace / summary["report_dir"]
     files = {p.name for p in folder.iterdir()}
-    assert files == {
+    assert {
         "manifest.json",
         "equity.csv",
         "returns.csv",
         "trades.csv",
         "positions.csv",
         "per_name.csv",
-    }
+    } <= files
+    # every backtest also builds its report and refreshes the index page
+    assert {"report.html", "tearsheet_csi300.html", "tearsheet_sw_computer.html"} <= files
+    assert (workspace / "reports" / "index.html").is_file()
     equity = pd.read_csv(folder / "equity.csv")
     assert list(equity.columns) == ["date", "portfolio", "csi300", "sw_computer"]
     assert equity.iloc[-1]["portfolio"] - 1 == pytest.approx(summary["total_return"], abs=1e-9)

@@ -93,3 +93,24 @@ def test_invariants(days, board, cash, fractional, profile) -> None:  # type: ig
                 assert made.shares % step == 0 and made.shares >= (200 if step == 1 else 100)
         if bar is not None:
             prev_close = bar.close
+
+
+def test_a_sale_worth_less_than_its_fees_is_refused_not_overdrawn() -> None:
+    """Regression found by test_invariants: 6 CNY of cash buys ~1 CNY of stock after the
+    5 CNY minimum commission; selling it would cost another 5 CNY and leave cash at -4."""
+    bar = Bar(open=5.0, high=5.0, low=5.0, close=5.0, volume=100_000.0, is_st=False)
+    kwargs = {
+        "bar": bar,
+        "price": 5.0,
+        "prev_close": 5.0,
+        "board": Board.SH_MAIN,
+        "profile": PROFILES["a_share_default"],
+        "fractional": True,
+    }
+    account, bought, _ = fill(
+        Account(cash=6.0), "X", Side.BUY, 1.0, day=dt.date(2024, 6, 24), **kwargs
+    )
+    assert bought is not None and account.cash >= 0
+    after, sold, why = fill(account, "X", Side.SELL, 1.0, day=dt.date(2024, 6, 26), **kwargs)
+    assert sold is None and after == account
+    assert why is not None and "cannot pay its fees" in why

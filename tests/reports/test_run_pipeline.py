@@ -50,7 +50,7 @@ def test_import_then_run_offline(tmp_path: Path, repo_root: Path, market_data_di
     six = {n["code"]: n for n in cards[0]["names"]}
     # the cache path gives the numbers pinned from the vendor files (test_scorecard_pinned)
     assert six["300496"]["return"] == pytest.approx(0.2906523505403953, rel=1e-9)
-    assert six["600570"]["return"] == pytest.approx(29.55 / 18.0 - 1, rel=1e-9)
+    assert six["600570"]["return"] == pytest.approx(29.5417182 / 18.0338988 - 1, rel=1e-9)
     assert "not an A-share" in six["EH"]["reason"]
 
 

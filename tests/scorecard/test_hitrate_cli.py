@@ -33,7 +33,8 @@ def test_json_one_horizon_is_an_object(workspace: Path, universe_file: Path) -> 
     data = json.loads(out.stdout)
     assert data["horizon"] == "6M" and len(data["names"]) == 26
     hs = next(n for n in data["names"] if n["code"] == "600570")
-    assert hs["return"] == pytest.approx(29.55 / 18.0 - 1, rel=1e-12)  # akshare 600570.csv
+    # baostock sh.600570.csv, the served source (SOURCE_PREFERENCE)
+    assert hs["return"] == pytest.approx(29.5417182 / 18.0338988 - 1, rel=1e-12)
 
 
 def test_json_several_horizons_is_a_list(workspace: Path, universe_file: Path) -> None:

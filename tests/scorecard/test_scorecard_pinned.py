@@ -21,23 +21,26 @@ ENTRY, EXIT = "2024-06-24", "2024-12-24"
 def _direct_open_close(market: Path, code: str) -> tuple[float, float]:
     """Entry open and exit close from the vendor file the provider prefers for ``code``.
 
-    Preference (coverbt.data.memory.SOURCE_PREFERENCE): akshare, then baostock, then
-    Tushare, skipping a file that does not cover the window (five baostock files start
+    Preference (coverbt.data.memory.SOURCE_PREFERENCE): baostock, then Tushare, then
+    akshare, skipping a file that does not cover the window (five baostock files start
     2024-10-14).
     """
-    akshare = market / "stock" / "akshare" / f"{code}.csv"
-    if akshare.exists():
-        frame = pd.read_csv(akshare, encoding="utf-8-sig", dtype={"股票代码": str})
-        frame = frame.rename(columns={"日期": "date", "开盘": "open", "收盘": "close"})
-    else:
-        prefix = "sh" if code.startswith("6") else "sz"
-        baostock = market / "stock" / "baostock" / f"{prefix}.{code}.csv"
-        frame = pd.DataFrame()
-        if baostock.exists():
-            frame = pd.read_csv(baostock, encoding="utf-8-sig")
+    prefix = "sh" if code.startswith("6") else "sz"
+    candidates = [
+        (market / "stock" / "baostock" / f"{prefix}.{code}.csv", {}),
+        (market / "stock" / "tushare" / f"{code}.csv", {}),
+        (market / "stock" / "akshare" / f"{code}.csv",
+         {"日期": "date", "开盘": "open", "收盘": "close"}),
+    ]  # fmt: skip
+    frame = pd.DataFrame()
+    for path, rename in candidates:
+        if not path.exists():
+            continue
+        frame = pd.read_csv(path, encoding="utf-8-sig").rename(columns=rename)
+        if "tradestatus" in frame.columns:
             frame = frame[frame["tradestatus"] == 1]
-        if frame.empty or frame["date"].min() > ENTRY:
-            frame = pd.read_csv(market / "stock" / "tushare" / f"{code}.csv")
+        if frame["date"].min() <= ENTRY:
+            break
     frame = frame.set_index("date")
     return float(frame.at[ENTRY, "open"]), float(frame.at[EXIT, "close"])
 
@@ -84,8 +87,10 @@ def test_literal_pins(card) -> None:
     assert scores["300496"].benchmark_return == pytest.approx(0.14683419049393498, rel=1e-12)
     assert scores["300496"].excess == pytest.approx(0.1438181600464603, rel=1e-12)
     assert scores["300496"].band_hit is False  # 强烈推荐 promises > +20%
-    # 600570 恒生电子, akshare 600570.csv: 29.55 / 18.0 - 1
-    assert scores["600570"].ret == pytest.approx(29.55 / 18.0 - 1, rel=1e-12)
+    # 600570 恒生电子, baostock sh.600570.csv: close 2024-12-24 29.5417182 / open 2024-06-24
+    # 18.0338988 - 1 (akshare's own qfq file gives 29.55 / 18.0 - 1 = 0.641667: see
+    # SOURCE_PREFERENCE for why baostock is served)
+    assert scores["600570"].ret == pytest.approx(29.5417182 / 18.0338988 - 1, rel=1e-12)
     assert scores["600570"].band_hit is True
 
 
