@@ -19,7 +19,7 @@ import pandas as pd
 from coverbt.data.trading_calendar import next_session
 from coverbt.market.execution import Account, Fill, fill
 from coverbt.market.rules import PROFILES, Bar, MarketProfile, Side, costs
-from coverbt.strategy.panel import Panel
+from coverbt.strategy.panel import Panel, value_at
 from coverbt.strategy.plan import Plan
 
 FRICTIONLESS = PROFILES["frictionless"]
@@ -48,7 +48,7 @@ class _DatedBroker(bt.brokers.BackBroker):
 
     exec_day: dt.date | None = None
 
-    def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):  # type: ignore[no-untyped-def]
+    def _execute(self, order, ago=None, price=None, cash=None, position=None, dtcoc=None):
         stamp = dtcoc if dtcoc is not None else order.data.datetime[0]
         self.exec_day = bt.num2date(stamp).date()
         return super()._execute(order, ago, price, cash, position, dtcoc)
@@ -64,7 +64,7 @@ class _AShareCommission(bt.CommInfoBase):
         self._profile = profile
         self._broker = broker
 
-    def _getcommission(self, size, price, pseudoexec):  # type: ignore[no-untyped-def]
+    def _getcommission(self, size, price, pseudoexec):
         day = self._broker.exec_day
         if day is None:
             return 0.0
@@ -94,9 +94,9 @@ class _Runner:
     def _bar(self, code: str, day: pd.Timestamp) -> Bar | None:
         if not self.panel.has_bar(code, day):
             return None
-        row = {f: float(self.panel[f].at[day, code]) for f in ("open", "high", "low", "close")}
+        row = {f: value_at(self.panel[f], day, code) for f in ("open", "high", "low", "close")}
         st = bool(self.panel.is_st.at[day, code]) if code in self.panel.is_st else False
-        return Bar(**row, volume=float(self.panel["volume"].at[day, code]), is_st=st)
+        return Bar(**row, volume=value_at(self.panel["volume"], day, code), is_st=st)
 
     def _profile(self, code: str) -> MarketProfile:
         return self.plan.profile if self.plan.instruments[code].board is not None else FRICTIONLESS
@@ -107,7 +107,7 @@ class _Runner:
         """Size and submit one order; the reason it was refused, or None when submitted."""
         bar = self._bar(code, day)
         price = (bar.open if at_open else bar.close) if bar else float("nan")
-        prev = self.prev_close.at[day, code]
+        prev = value_at(self.prev_close, day, code)
         instrument = self.plan.instruments[code]
         self.account, made, refused = fill(
             self.account,
@@ -117,7 +117,7 @@ class _Runner:
             day=day.date(),
             bar=bar,
             price=price,
-            prev_close=None if pd.isna(prev) else float(prev),
+            prev_close=None if pd.isna(prev) else prev,
             board=instrument.board,
             profile=self._profile(code),
             fractional=self.fractional or instrument.board is None,
@@ -158,7 +158,7 @@ class _Runner:
         value = self.account.cash
         for code, shares in self.account.shares.items():
             bar = self._bar(code, day)
-            value += shares * (bar.open if bar else float(self.last_close.at[day, code]))
+            value += shares * (bar.open if bar else value_at(self.last_close, day, code))
         return value
 
     def _rebalance(self, day: pd.Timestamp, weights: dict[str, float]) -> None:
@@ -199,7 +199,7 @@ class _Runner:
                 self._order(code, Side.SELL, held, day, at_open=False)
                 continue
             stop = self.plan.stop_loss
-            close = self.panel["close"].at[day, code]
+            close = value_at(self.panel["close"], day, code)
             if stop is not None and pd.notna(close) and close / self.cost_basis[code] - 1 <= stop:
                 self.stop_flagged.add(code)
 
@@ -262,7 +262,7 @@ def run_backtrader(plan: Plan, panel: Panel, *, fractional: bool = False) -> Eng
     return EngineResult(runner.fills, runner.refusals, broker.getvalue(), held)
 
 
-class _PlanStrategy(bt.Strategy):  # type: ignore[misc]
+class _PlanStrategy(bt.Strategy):
     params = (("runner", None), ("feeds", None))
 
     def __init__(self) -> None:

@@ -17,6 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import cast
+
+import pandas as pd
 
 from coverbt.backtest.run import BacktestResult, RunOptions, run_backtest
 from coverbt.data.provider import MarketData
@@ -132,11 +135,12 @@ def write_run(result: BacktestResult, reports_dir: Path, inputs: RunInputs) -> P
 
 def _write_files(result: BacktestResult, folder: Path, info: dict) -> None:
     fmt = "%.12g"
+    # both are indexed by session dates; pandas-stubs types a frame's index as a plain Index
     equity = result.equity.copy()
-    equity.index = equity.index.strftime("%Y-%m-%d")
+    equity.index = cast(pd.DatetimeIndex, equity.index).strftime("%Y-%m-%d")
     equity.to_csv(folder / "equity.csv", float_format=fmt)
     returns = result.returns.copy()
-    returns.index = returns.index.strftime("%Y-%m-%d")
+    returns.index = cast(pd.DatetimeIndex, returns.index).strftime("%Y-%m-%d")
     returns.to_csv(folder / "returns.csv", float_format=fmt)
     result.trades.to_csv(folder / "trades.csv", index=False, float_format=fmt)
     positions = result.positions.copy()

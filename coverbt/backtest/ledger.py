@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import pandas as pd
 
@@ -39,7 +40,8 @@ def portfolio_value(shares: pd.DataFrame, cash: pd.Series, closes: pd.DataFrame)
 def positions_frame(shares: pd.DataFrame, closes: pd.DataFrame, value: pd.Series) -> pd.DataFrame:
     """Long table ``date, code, shares, close, value, weight`` of non-zero holdings."""
     marks = closes.reindex(index=shares.index, columns=shares.columns).ffill()
-    long = shares.stack().rename("shares").to_frame()
+    # one column level (the codes), so stack() gives a Series; pandas-stubs can't tell
+    long = cast(pd.Series, shares.stack()).rename("shares").to_frame()
     long["close"] = marks.stack().reindex(long.index)
     long = long.loc[long["shares"] != 0].reset_index()
     long.columns = ["date", "code", "shares", "close"]

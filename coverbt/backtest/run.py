@@ -12,7 +12,7 @@ from coverbt.backtest.ledger import holdings, portfolio_value, positions_frame
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import SeriesKind
 from coverbt.market.rules import PROFILES, Side
-from coverbt.strategy.panel import Panel, load_panel
+from coverbt.strategy.panel import Panel, load_panel, value_at
 from coverbt.strategy.plan import Plan, build_plan
 from coverbt.strategy.spec import StrategySpec
 from coverbt.universe.model import Universe
@@ -136,7 +136,7 @@ def benchmark_values(
             out[key] = pd.Series(float("nan"), index=sessions)
             meta[key] = {"code": code, "missing": missing[code]}
             continue
-        base = panel["open"].at[start, code]
+        base = value_at(panel["open"], start, code)
         out[key] = panel["close"][code].reindex(sessions).ffill() / base
         meta[key] = {**panel.meta[code].to_json(), "sha256": panel.digest[code]}
     return pd.DataFrame(out, index=sessions), meta

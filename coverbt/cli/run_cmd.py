@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,12 +58,13 @@ def run(
         )
     table = Table("strategy", "total return", "vs CSI 300", "vs SW Computer", title="backtests")
     for item in result.runs:
-        excess = item.summary.get("excess") or {}
+        # the ``coverbt backtest --json`` summary: total_return a float, excess floats by key
+        excess = cast(dict[str, float], item.summary.get("excess") or {})
         table.add_row(
             item.strategy,
-            pct(item.summary.get("total_return")),  # type: ignore[arg-type]
-            pct(excess.get("csi300")),  # type: ignore[union-attr]
-            pct(excess.get("sw_computer")),  # type: ignore[union-attr]
+            pct(cast("float | None", item.summary.get("total_return"))),
+            pct(excess.get("csi300")),
+            pct(excess.get("sw_computer")),
         )
     console.print(table)
     card = next((c for c in result.scorecards if c.horizon == "6M"), result.scorecards[-1])

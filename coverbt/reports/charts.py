@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from coverbt.reports.fonts import cjk_family
@@ -114,22 +115,22 @@ def scorecard_figure(card: Scorecard) -> Figure:
     group; names without data are left out of the picture (the tables list them).
     """
     order = list(card.bands)
-    done = [s for s in card.names if s.excess is not None]
-    done.sort(key=lambda s: (order.index(s.rating) if s.rating in order else len(order), s.excess))
+    done = [(s, s.excess) for s in card.names if s.excess is not None]
+    done.sort(key=lambda pair: (_rank(pair[0].rating, order), pair[1]))
     fig = _figure(4.5)
     ax = fig.add_subplot()
-    legend: dict[str, object] = {}
-    for x, item in enumerate(done):
+    legend: dict[str, BarContainer] = {}
+    for x, (item, excess) in enumerate(done):
         rated = item.rating in card.bands
         colour = (
-            RATING_COLOURS[order.index(item.rating) % len(RATING_COLOURS)]
+            RATING_COLOURS[_rank(item.rating, order) % len(RATING_COLOURS)]
             if rated
             else (UNRATED_COLOUR)
         )
         label = _rating_label(item.rating, card) if rated else "no rating (- / watch list)"
-        legend[label] = ax.bar(x, item.excess, color=colour, label=label)
+        legend[label] = ax.bar(x, excess, color=colour, label=label)
     _shade_bands(ax, done, card)
-    ax.set_xticks(range(len(done)), [_name_label(s.code, s.name) for s in done], rotation=90)
+    ax.set_xticks(range(len(done)), [_name_label(s.code, s.name) for s, _ in done], rotation=90)
     ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:+.0%}")
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_ylabel(f"excess vs {card.benchmark}")
@@ -139,19 +140,27 @@ def scorecard_figure(card: Scorecard) -> Figure:
     return fig
 
 
+def _rank(rating: str | None, order: list[str]) -> int:
+    """Position of ``rating`` on the scale; names off the scale (or unrated) go last."""
+    return order.index(rating) if rating is not None and rating in order else len(order)
+
+
 def _rating_label(rating: str | None, card: Scorecard) -> str:
     lower, upper = card.bands[rating or ""]
     band = _band_text(lower, upper)
     return f"{rating} ({band})" if cjk_family() else f"promise {band}"
 
 
-def _shade_bands(ax: Axes, done: list[NameScore], card: Scorecard) -> None:
-    """A translucent rectangle over each rating group spanning its promised band."""
-    top = max([s.excess for s in done] + [0.0]) + 0.1
-    bottom = min([s.excess for s in done] + [0.0]) - 0.1
+def _shade_bands(ax: Axes, done: list[tuple[NameScore, float]], card: Scorecard) -> None:
+    """A translucent rectangle over each rating group spanning its promised band.
+
+    ``done`` holds the plotted names with their excess, in plotting order.
+    """
+    top = max([e for _, e in done] + [0.0]) + 0.1
+    bottom = min([e for _, e in done] + [0.0]) - 0.1
     order = list(card.bands)
     for label, (lower, upper) in card.bands.items():
-        xs = [x for x, s in enumerate(done) if s.rating == label]
+        xs = [x for x, (s, _) in enumerate(done) if s.rating == label]
         if not xs:
             continue
         colour = RATING_COLOURS[order.index(label) % len(RATING_COLOURS)]

@@ -68,7 +68,9 @@ def _eps_panel(
         x = [*group["as_of"], pd.Timestamp(as_of)]
         y = [*group["eps"], group["eps"].iloc[-1]]
         style = "o" if kind == str(Kind.ACTUAL) else "-"
-        ax.step(x, y, style, where="post", label=f"FY{year} {ascii_label(source, report_source)}")
+        ax.step(
+            x, y, style, where="post", label=f"FY{year} {ascii_label(str(source), report_source)}"
+        )
     ax.set_ylabel("EPS (CNY)")
     if not mine.empty:
         ax.legend(fontsize=6, ncol=2)
@@ -91,7 +93,14 @@ def _pe_panel(
     for year, color in ((published.year - 1, "tab:orange"), (published.year, "tab:green")):
         if year in pe_report:
             label = f"report PE {year} (at publication)"
-            ax.hlines(pe_report[year], start, end, colors=color, linestyles="--", label=label)
+            ax.hlines(
+                pe_report[year],
+                start.to_datetime64(),
+                end.to_datetime64(),
+                colors=color,
+                linestyles="--",
+                label=label,
+            )
     ax.set_ylabel("P/E")
     if not pe_ttm.empty or pe_report:
         ax.legend(fontsize=6)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -37,6 +38,9 @@ from coverbt.revisions.records import (
     THS_CONSENSUS,
     ForecastRecord,
 )
+
+if TYPE_CHECKING:
+    from pandas.api.typing.aliases import Scalar
 
 Fetch = Callable[..., pd.DataFrame]
 _EM_EPS = re.compile(r"^(\d{4})预测每股收益$")
@@ -217,10 +221,12 @@ def _args(kwargs: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
-def _opt(value: object, scale: float) -> float | None:
+def _opt(value: Scalar | None, scale: float) -> float | None:
+    if value is None:
+        return None
     number = pd.to_numeric(value, errors="coerce")
     return None if pd.isna(number) else float(number) * scale
 
 
-def _text(value: object) -> str | None:
+def _text(value: Scalar | None) -> str | None:
     return None if pd.isna(value) or not str(value).strip() else str(value).strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from coverbt.errors import CoverbtError
@@ -62,11 +63,8 @@ def take_snapshot(
 
     for code in codes:
         ths, report = fetchers.get("ths"), fetchers.get("em_report")
-        attempt(f"ths {code}", lambda c=code, f=ths: consensus.ths_records(c, today, f))
-        attempt(
-            f"em_report {code}",
-            lambda c=code, f=report: consensus.em_report_records(c, today, f),
-        )
+        attempt(f"ths {code}", partial(consensus.ths_records, code, today, ths))
+        attempt(f"em_report {code}", partial(consensus.em_report_records, code, today, report))
     em = fetchers.get("em")
     attempt("em_consensus", lambda: consensus.em_consensus_records(codes, today, em))
     summary = ledger.ingest(records, origin=f"snapshot:{today.isoformat()}")

@@ -7,7 +7,7 @@ contract of ``coverbt revisions --json``; it reads nothing but its arguments.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, SupportsFloat, SupportsInt, cast
 
 import pandas as pd
 
@@ -88,12 +88,13 @@ def _forecasts(mine: pd.DataFrame) -> list[dict[str, Any]]:
         ["source", "fiscal_year", "kind"], keep="last"
     )
     latest = latest.sort_values(["source", "fiscal_year"])
+    # pandas-stubs types itertuples() fields as any scalar; the ledger's columns are typed
     return [
         {
             "source": r.source,
-            "as_of": r.as_of.date().isoformat(),
-            "fiscal_year": int(r.fiscal_year),
-            "eps": float(r.eps),
+            "as_of": cast(pd.Timestamp, r.as_of).date().isoformat(),
+            "fiscal_year": int(cast(SupportsInt, r.fiscal_year)),
+            "eps": float(cast(SupportsFloat, r.eps)),
             "kind": r.kind,
             "mark": r.mark,
         }

@@ -19,6 +19,7 @@ Conventions (one place, used for stocks, the benchmark and the industry index):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -115,8 +116,9 @@ def benchmark_span(frame: pd.DataFrame, holding: Span, label: str) -> Span:
     return Span(
         entry=holding.entry,
         exit=holding.exit,
-        entry_open=float(frame.at[holding.entry, "open"]),
-        exit_close=float(frame.at[holding.exit, "close"]),
+        # pandas-stubs types ``.at`` as any scalar; bar prices are numeric
+        entry_open=float(cast(SupportsFloat, frame.at[holding.entry, "open"])),
+        exit_close=float(cast(SupportsFloat, frame.at[holding.exit, "close"])),
         closes=closes,
     )
 

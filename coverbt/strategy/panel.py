@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import SupportsFloat, cast
 
 import pandas as pd
 
@@ -37,8 +38,17 @@ class Panel:
         return self.fields[name]
 
     def has_bar(self, code: str, day: pd.Timestamp) -> bool:
-        value = self.fields["close"].at[day, code]
+        value = value_at(self.fields["close"], day, code)
         return bool(pd.notna(value))
+
+
+def value_at(frame: pd.DataFrame, day: pd.Timestamp, code: str) -> float:
+    """``frame.at[day, code]`` of a numeric sessions x codes frame, as a float (NaN if missing).
+
+    pandas-stubs types ``.at`` as any scalar (its frames carry no dtype); a panel's frames
+    and the frames derived from them hold float64.
+    """
+    return float(cast(SupportsFloat, frame.at[day, code]))
 
 
 def load_panel(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -134,7 +134,10 @@ class WeighInverseVol:
         vol = returns.std(ddof=1)
         ok = (counts >= self.min_obs) & (vol > 0)
         inverse = 1.0 / vol[ok]
-        ctx.weights = (inverse / inverse.sum()).to_dict() if len(inverse) else {}
+        # labels are the selected codes; pandas-stubs types to_dict() keys as Hashable
+        ctx.weights = (
+            cast(dict[str, float], (inverse / inverse.sum()).to_dict()) if len(inverse) else {}
+        )
         return bool(ctx.weights)
 
 

@@ -173,7 +173,9 @@ def test_cli_writes_the_committed_file(
     names = market_data_dir / "cross-section" / "baostock_stock_list.csv"
     argv = ["universe", "extract", str(report_txt), "-o", str(out), "--names", str(names)]
     monkeypatch.setattr(sys, "argv", ["coverbt", *argv, "--workspace", str(repo_root)])
-    main()
+    with pytest.raises(SystemExit) as done:  # a console entry point always exits
+        main()
+    assert done.value.code == 0
     assert out.read_bytes() == universe_file.read_bytes()
     assert "26 names" in capsys.readouterr().out
     out.write_text(out.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")

@@ -32,9 +32,11 @@ def shown(universe_file: Path) -> dict:
     buffer = StringIO()
     mp.setattr(sys, "stdout", buffer)
     try:
-        main()
+        with pytest.raises(SystemExit) as done:  # a console entry point always exits
+            main()
     finally:
         mp.undo()
+    assert done.value.code == 0
     return json.loads(buffer.getvalue())
 
 
