@@ -19,7 +19,7 @@ from coverbt.reports.charts import (
     scorecard_figure,
 )
 from coverbt.reports.html import link, page, scorecard_section, table
-from coverbt.reports.run_folder import is_run_folder, load_run
+from coverbt.reports.run_folder import RunFolder, is_run_folder, load_run
 from coverbt.reports.summary import RunSummary, summarise_equity
 from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
 from coverbt.scorecard.model import Scorecard
@@ -53,7 +53,7 @@ def build_run_report(run_dir: Path) -> RunReport:
         when the run folder lacks a file or column of the contract.
     """
     run = load_run(Path(run_dir))
-    summary = summarise_equity(run.equity)
+    summary = summarise_equity(run.equity, start=_manifest_start(run))
     title = f"{run.run_id} ({run.strategy})" if run.strategy else run.run_id
     charts = [
         save_png(equity_figure(run.equity, f"{run.run_id}: growth of 1"), run.path / CHARTS[0]),
@@ -157,9 +157,14 @@ def write_index(reports_dir: Path) -> Path:
     return target
 
 
+def _manifest_start(run: RunFolder) -> str | None:
+    value = run.manifest.get("start")
+    return str(value) if value else None
+
+
 def _run_row(folder: Path) -> list[str]:
     run = load_run(folder)
-    summary = summarise_equity(run.equity)
+    summary = summarise_equity(run.equity, start=_manifest_start(run))
     report = (
         link(f"{folder.name}/{RUN_PAGE}", run.run_id)
         if (folder / RUN_PAGE).is_file()

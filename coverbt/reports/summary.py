@@ -47,10 +47,15 @@ class RunSummary:
         return self.total_return - self.sw_computer_return
 
 
-def summarise_equity(equity: pd.DataFrame) -> RunSummary:
-    """The :class:`RunSummary` of an ``equity.csv`` frame (portfolio, csi300, sw_computer)."""
+def summarise_equity(equity: pd.DataFrame, start: str | None = None) -> RunSummary:
+    """The :class:`RunSummary` of an ``equity.csv`` frame (portfolio, csi300, sw_computer).
+
+    ``start`` is the first session held (the manifest's ``start``). ``equity.csv``'s first
+    row is the 1.0 baseline dated the session *before* the entry open, so its date is not
+    when the run started trading; it is used only when no ``start`` is given.
+    """
     return RunSummary(
-        start=equity.index[0].date().isoformat(),
+        start=start or equity.index[0].date().isoformat(),
         end=equity.index[-1].date().isoformat(),
         total_return=total_return(equity["portfolio"]),
         csi300_return=total_return(equity["csi300"]),

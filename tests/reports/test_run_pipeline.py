@@ -40,6 +40,9 @@ def test_import_then_run_offline(tmp_path: Path, repo_root: Path, market_data_di
     index = (reports / "index.html").read_text(encoding="utf-8")
     runs = [p for p in reports.iterdir() if (p / "manifest.json").is_file()]
     assert sorted(p.name.split("-")[0] for p in runs) == sorted(STRATEGIES)
+    # the period shown is the holding period: entry open 2024-06-24 (first session after the
+    # Sunday publication), never the 1.0 baseline row of equity.csv dated 2024-06-21
+    assert "2024-06-24 .. 2024-12-24" in index and "2024-06-21" not in index
     for run in runs:
         assert f"{run.name}/report.html" in index
         for name in ("tearsheet_csi300.html", "tearsheet_sw_computer.html", "equity.png"):
