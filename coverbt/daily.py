@@ -12,7 +12,8 @@ and the others still run:
 6. ``revisions``: the revision summary (breadth, per-name EPS changes) as known on the date.
 
 Output: ``reports/daily/<date>/summary.json``, ``summary.md`` and ``summary.html`` (rewritten
-atomically on a re-run of the same date; the screens' own history is append-only).
+atomically on a re-run of the same date; the screens' own history is append-only), then
+``reports/index.html`` is refreshed to link them.
 A lock (``data_cache/daily.lock``) keeps two runs from overlapping: a second run fails at once
 with :class:`~coverbt.errors.LockedError`. Any failed step makes the run end with
 :class:`DailyFailed` (exit code 1) after the summary is written.
@@ -146,6 +147,9 @@ def _run_locked(
     folder = workspace.reports_dir / "daily" / day.isoformat()
     run = DailyRun(day, offline, steps, folder)
     write_summary(run)
+    from coverbt.reports import write_index
+
+    write_index(workspace.reports_dir)
     if run.failed:
         names = ", ".join(s.name for s in run.failed)
         raise DailyFailed(

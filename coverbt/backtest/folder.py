@@ -68,6 +68,8 @@ def run_id_for(result: BacktestResult, inputs: RunInputs) -> str:
         "options": result.options.to_json(),
         "data": sorted(result.panel.digest.items()),
     }
+    if result.plan.screen_file is not None:  # the screen decides too: a new screen, a new run
+        parts["screen"] = sha256_file(result.plan.screen_file)
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     return f"{result.spec.name}-{digest[:12]}"
 
@@ -86,6 +88,11 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
             "file": str(inputs.universe_file),
             "sha256": sha256_file(inputs.universe_file),
         },
+        "screen": (
+            {"file": str(plan.screen_file), "sha256": sha256_file(plan.screen_file)}
+            if plan.screen_file is not None
+            else None
+        ),
         "start": plan.start.date().isoformat(),
         "end": plan.end.date().isoformat(),
         "parameters": {

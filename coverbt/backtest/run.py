@@ -14,6 +14,7 @@ from coverbt.data.schema import SeriesKind
 from coverbt.market.rules import PROFILES, Side
 from coverbt.strategy.panel import Panel, load_panel, value_at
 from coverbt.strategy.plan import Plan, build_plan
+from coverbt.strategy.signal import previous_session
 from coverbt.strategy.spec import StrategySpec
 from coverbt.universe.model import Universe
 
@@ -91,7 +92,7 @@ def run_backtest(
     value = portfolio_value(shares, cash, panel["close"])
     _check_value(value, engine.final_value)
     bench, bench_meta = benchmark_values(market, plan.start, plan.end, sessions)
-    before = _previous_session(market, plan.start)
+    before = previous_session(market, plan.start)
     equity = pd.concat([value / plan.capital, bench], axis=1)
     equity.columns = ["portfolio", *BENCHMARKS]
     equity = pd.concat([pd.DataFrame(1.0, index=[before], columns=equity.columns), equity])
@@ -116,11 +117,6 @@ def _check_value(value: pd.Series, broker_value: float) -> None:
         raise RuntimeError(
             f"ledger value {value.iloc[-1]} disagrees with backtrader's {broker_value}"
         )
-
-
-def _previous_session(market: MarketData, day: pd.Timestamp) -> pd.Timestamp:
-    earlier = market.calendar((day - pd.Timedelta(days=20)).date(), day.date())
-    return pd.Timestamp(earlier[earlier < day][-1])
 
 
 def benchmark_values(

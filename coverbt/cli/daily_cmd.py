@@ -39,8 +39,9 @@ def daily(
 ) -> None:
     """Update data, snapshot forecasts, run the screens, refresh the scorecard and revision
     summary; write reports/daily/<date>/. Exits non-zero when any step failed."""
+    ws = Workspace.at(workspace)
     run = run_daily(
-        Workspace.at(workspace),
+        ws,
         offline=offline,
         as_of=_date(as_of),
         universe_path=universe,
@@ -50,6 +51,7 @@ def daily(
         print_json(run.to_json())
     else:
         console.print(f"summary: {run.folder / 'summary.md'}")
+        console.print(f"index: {ws.reports_dir / 'index.html'}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

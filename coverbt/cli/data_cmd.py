@@ -98,11 +98,13 @@ def status(
     """List the cached series (and, with --universe, what the universe needs)."""
     store = open_store(Workspace.at(workspace).cache_dir)
     entries = store.entries()
-    payload: dict[str, object] = {
-        "series": [
-            {**e.meta.to_json(), "suspended_days": e.suspended, "columns": list(e.columns)}
-            for e in entries
-        ],
+    listed = [
+        {**e.meta.to_json(), "suspended_days": e.suspended, "columns": list(e.columns)}
+        for e in entries
+    ]
+    payload: dict[str, object] = {  # bars under "series", PE/PB series under "valuation"
+        "series": [row for row in listed if row["kind"] != SeriesKind.VALUATION],
+        "valuation": [row for row in listed if row["kind"] == SeriesKind.VALUATION],
         "code_names": len(store.code_names()),
     }
     if universe is not None:
@@ -292,7 +294,7 @@ def update_cmd(
     workspace: WorkspaceOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
-    """Fetch the missing tail of every A-share of the universe and both benchmarks (akshare).
+    """Fetch the missing tail of every A-share (bars, PE/PB) and both benchmarks (akshare).
 
     Exit 1 if any name failed (the others are still stored).
     """

@@ -57,6 +57,10 @@ def revisions(
         day,
         ws.reports_dir / "revisions" / day.isoformat() if charts else None,
     )
+    if charts:
+        from coverbt.reports import write_index
+
+        write_index(ws.reports_dir)
     if as_json:
         print_json(run.view)
         return
@@ -65,6 +69,7 @@ def revisions(
     _print_view(run.view)
     if run.charts:
         console.print(f"{len(run.charts)} charts in {run.charts[0].parent}")
+        console.print(f"index: {ws.reports_dir / 'index.html'}", highlight=False)
 
 
 @revisions_app.command("ingest")

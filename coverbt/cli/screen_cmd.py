@@ -70,10 +70,14 @@ def screen(
             as_of=_date(as_of),
             progress=lambda i, n: bar.update(task, completed=i, total=n),
         )
+    from coverbt.reports import write_index
+
+    index = write_index(ws.reports_dir)
     if as_json:
         print_json(outcome.to_json())
         return
     _print(outcome)
+    console.print(f"index: {index}", highlight=False)
 
 
 def _print(outcome: Outcome) -> None:

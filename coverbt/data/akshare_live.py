@@ -17,6 +17,7 @@ Functions used: ``stock_zh_a_hist`` (qfq/hfq/raw), ``index_zh_a_hist`` (CSI 300)
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,6 +28,7 @@ import requests
 
 from coverbt.data.provider import SW_COMPUTER
 from coverbt.data.schema import Adjust, Series, SeriesKind, SeriesMeta
+from coverbt.data.validate import validate_valuation
 from coverbt.data.vendor import FORMATS, VendorFormat, series_from_raw
 from coverbt.errors import FetchError, InputError
 
@@ -52,6 +54,14 @@ _ADJUST_ARG = {Adjust.QFQ: "qfq", Adjust.HFQ: "hfq", Adjust.NONE: ""}
 
 class _EmptyAnswer(Exception):
     """The site answered with no rows (or null data): often a blocked IP."""
+
+
+def _akshare_transient() -> tuple[type[BaseException], ...]:
+    """akshare's own network errors (raised by its request helpers after their retries),
+    looked up only once akshare is loaded, so importing this module stays fast."""
+    module = sys.modules.get("akshare.exceptions")
+    names = ("NetworkError", "RateLimitError", "APIError", "DataParsingError")
+    return tuple(getattr(module, n) for n in names if hasattr(module, n))
 
 
 def _default_api() -> Any:
@@ -106,6 +116,10 @@ class AkshareLive:
                 last = exc  # network, HTTP error page, null data: worth another try
             except (KeyError, ValueError) as exc:
                 raise _schema_error(function, exc) from None
+            except Exception as exc:
+                if not isinstance(exc, _akshare_transient()):
+                    raise
+                last = exc  # akshare's own retry loop gave up (stock_value_em, ...)
         raise FetchError(
             f"{what} failed {self.retries} times, last: {type(last).__name__}: {last}. "
             "Check the network; an empty answer often means the site is rate-limiting this "
@@ -160,25 +174,21 @@ class AkshareLive:
     def valuation(
         self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
     ) -> pd.DataFrame:
+        """Daily ``pe_ttm``/``pb`` of ``code`` in ``[start, end]``, validated.
+
+        The site has no date filter: one request returns the whole history (newest
+        first); the window is cut here. Missing values stay NaN; negative PE (losses)
+        is kept.
+        """
         function = "stock_value_em"
         raw = self.call(function, symbol=code)
         _require(raw, _VALUE_COLUMNS, function)
-        index = pd.DatetimeIndex(pd.to_datetime(raw["数据日期"].astype(str)), name="date")
+        dates = pd.to_datetime(raw["数据日期"].astype(str), errors="coerce")
         frame = pd.DataFrame(
-            {
-                "pe_ttm": pd.to_numeric(raw["PE(TTM)"], errors="coerce").to_numpy(float),
-                "pb": pd.to_numeric(raw["市净率"], errors="coerce").to_numpy(float),
-            },
-            index=index,
-        ).sort_index()
-        if frame.index.has_duplicates:
-            raise InputError(
-                "duplicate dates in the answer",
-                source=f"akshare:{function}",
-                field="数据日期",
-                expected="one row per date",
-                fix="report the site change to akshare",
-            )
+            {"pe_ttm": raw["PE(TTM)"].to_numpy(), "pb": raw["市净率"].to_numpy()},
+            index=pd.DatetimeIndex(dates, name="date"),
+        ).sort_index(kind="stable")
+        frame = validate_valuation(frame, source=f"akshare:{function}({code})")
         lo = pd.Timestamp(start) if start else None
         hi = pd.Timestamp(end) if end else None
         return frame.loc[lo:hi]

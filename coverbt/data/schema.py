@@ -28,6 +28,9 @@ THOUSAND = 1_000  # 千元, the unit of Tushare's amount
 class SeriesKind(StrEnum):
     STOCK = "stock"
     INDEX = "index"
+    # a stock's daily ``pe_ttm`` and ``pb`` alone (akshare ``stock_value_em``): cached
+    # beside the bars, served by ``valuation()`` and never by ``bars()``
+    VALUATION = "valuation"
 
 
 class Adjust(StrEnum):

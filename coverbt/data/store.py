@@ -15,6 +15,18 @@ scale by adjustment factors and agree with each other; akshare's qfq departs fro
 longer series. Series are never mixed: qfq series of different vendors have different
 adjustment bases (``coverbt data reconcile CODE`` shows by how much).
 
+Valuation
+---------
+PE TTM and PB live in two places: the ``pe_ttm``/``pb`` columns of bar files (baostock)
+and dedicated valuation series (kind ``valuation``, akshare ``stock_value_em``, filled
+by ``coverbt data update``). :meth:`CacheStore.valuation` serves exactly one of them
+(never a mix), chosen by the same rule as bars: the candidate covering the asked window
+wins; among equal coverage baostock's bar-file columns beat akshare's valuation series
+(``SOURCE_PREFERENCE``: baostock computes PE on the very closes :meth:`bars` serves);
+then the longer series. So a window inside baostock's files gets baostock's PE, a STAR
+name with only akshare data (688041) or a window past the last baostock bar (a fresh
+update) gets akshare's. :meth:`CacheStore.valuation_source` says which one was used.
+
 Integrity
 ---------
 Each parquet segment's size and CRC-32 are checked before its first read; a mismatch or
@@ -104,6 +116,8 @@ class CacheStore:
         end: dt.date | None = None,
     ) -> Series:
         kind, adjust = SeriesKind(kind), Adjust(adjust)
+        if kind is SeriesKind.VALUATION:
+            raise ValueError("valuation series have no bars: use valuation(code)")
         wanted = Adjust.NONE if kind is SeriesKind.INDEX else adjust
         found = [e for e in self._entries.get((code, kind), []) if e.meta.adjust is wanted]
         if not found:
@@ -115,13 +129,24 @@ class CacheStore:
     def valuation(
         self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
     ) -> pd.DataFrame:
-        for entry in self.sources(code):
-            if "pe_ttm" in entry.columns:
-                frame = self.read(entry).between(start, end).frame
-                return frame[[c for c in VALUATION_COLUMNS if c in frame.columns]].copy()
-        return pd.DataFrame(
-            columns=list(VALUATION_COLUMNS), index=pd.DatetimeIndex([], name="date")
-        )
+        entry = self.valuation_source(code, start=start, end=end)
+        if entry is None:
+            return pd.DataFrame(
+                columns=list(VALUATION_COLUMNS), index=pd.DatetimeIndex([], name="date")
+            )
+        frame = self.read(entry).between(start, end).frame
+        return frame.reindex(columns=list(VALUATION_COLUMNS))
+
+    def valuation_source(
+        self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
+    ) -> Entry | None:
+        """The series :meth:`valuation` reads for ``[start, end]`` (see the module
+        docstring), or ``None`` when the cache has no PE/PB for ``code``."""
+        found = [e for e in self.sources(code) if "pe_ttm" in e.columns]
+        found += self._entries.get((code, SeriesKind.VALUATION), [])
+        if not found:
+            return None
+        return found[choice_order([e.meta for e in found], _day(start), _day(end))[0]]
 
     def calendar(self, start: dt.date, end: dt.date) -> pd.DatetimeIndex:
         return trading_calendar.trading_days(start, end)

@@ -14,6 +14,19 @@ other cached source has, else :data:`~coverbt.data.akshare_live.DEFAULT_START`).
 failing code is reported and the others go on; all successful ones are written in one
 atomic step at the end, under the cache lock. Non-A-shares (亿航智能 EH on NASDAQ) are
 reported as skipped.
+
+Valuation
+---------
+Every A-share also gets a valuation series (kind ``valuation``: ``pe_ttm`` and ``pb``
+from akshare ``stock_value_em``), updated the same way and written in the same atomic
+step. The site has no date filter, so the request returns the whole history; it is cut
+to ``[last cached day, today]`` and only the rows after the last cached day are stored.
+Cached rows are never rewritten (point-in-time: a value is what the site said when it
+was fetched); when the site has since revised the overlap day, the result's message
+says so. Each answer is
+validated (:func:`~coverbt.data.validate.validate_valuation`) before anything is stored,
+so a changed schema fails that name with an :class:`~coverbt.errors.InputError` and
+leaves its cached series as it was.
 """
 
 from __future__ import annotations
@@ -29,10 +42,17 @@ from coverbt.data.akshare_live import DEFAULT_START
 from coverbt.data.cache import Cache
 from coverbt.data.catalog import Entry
 from coverbt.data.provider import BENCHMARKS, MarketData
-from coverbt.data.schema import BAR_COLUMNS, Adjust, Series, SeriesKind, meta_for
+from coverbt.data.schema import (
+    BAR_COLUMNS,
+    VALUATION_COLUMNS,
+    Adjust,
+    Series,
+    SeriesKind,
+    meta_for,
+)
 from coverbt.data.store import CacheStore, open_store
 from coverbt.data.trading_calendar import trading_days
-from coverbt.data.validate import validate_bars
+from coverbt.data.validate import validate_bars, validate_valuation
 from coverbt.errors import CoverbtError
 from coverbt.universe.model import Universe
 
@@ -78,9 +98,11 @@ class UpdateResult:
 
 
 def universe_targets(universe: Universe) -> list[Target]:
-    """Every name of the universe (non-A-shares flagged) plus both benchmarks."""
+    """Every name of the universe (non-A-shares flagged), both benchmarks, then the
+    valuation series of every A-share."""
     targets = [Target(n.code, n.name, SeriesKind.STOCK, n.a_share) for n in universe.names]
     targets += [Target(code, label, SeriesKind.INDEX) for label, code in BENCHMARKS.items()]
+    targets += [Target(n.code, n.name, SeriesKind.VALUATION) for n in universe.names if n.a_share]
     return targets
 
 
@@ -118,18 +140,25 @@ def _one(
     if not target.a_share:
         return _with(base, SKIPPED), None
     cached = _cached(store, target)
+    valuation = target.kind is SeriesKind.VALUATION
     try:
         if cached is None:
             start = _earliest(store, target)
             if offline:
-                return _with(base, PLANNED, message=f"whole series from {start}"), None
-            series = live.bars(target.code, kind=target.kind, start=start, end=today)
+                whole = "the whole history" if valuation else f"whole series from {start}"
+                return _with(base, PLANNED, message=whole), None
+            if valuation:
+                series = _valuation_series(target.code, live.valuation(target.code, end=today))
+            else:
+                series = live.bars(target.code, kind=target.kind, start=start, end=today)
             return _with(base, NEW, series.meta.rows, series), series
         last = cached.meta.last
         if len(trading_days(last + dt.timedelta(days=1), today)) == 0:
             return _with(base, UP_TO_DATE, 0, None, cached), None
         if offline:
             return _with(base, PLANNED, message=f"tail {last} .. {today}"), None
+        if valuation:
+            return _extend_valuation(store, live, cached, today, base)  # type: ignore[arg-type]
         return _extend(store, live, target, cached, today, base)  # type: ignore[arg-type]
     except CoverbtError as exc:
         return _with(base, FAILED, message=str(exc)), None
@@ -184,10 +213,53 @@ def _append(old: Series, added: pd.DataFrame, tail: Series) -> Series:
     return Series(meta, frame)
 
 
+def _extend_valuation(
+    store: CacheStore, live: MarketData, cached: Entry, today: dt.date, base: UpdateResult
+) -> tuple[UpdateResult, Series | None]:
+    old = store.read(cached).frame
+    last = cached.meta.last
+    tail = live.valuation(cached.meta.code, start=last, end=today)
+    revised = _revised_days(old, tail)
+    note = (
+        f"the site revised {revised} cached day(s); the cached values were kept" if revised else ""
+    )
+    added = tail.loc[tail.index > pd.Timestamp(last)]
+    if added.empty:
+        return _with(base, UP_TO_DATE, 0, None, cached, note), None
+    frame = pd.concat([old[list(VALUATION_COLUMNS)], added[list(VALUATION_COLUMNS)]])
+    merged = _valuation_series(cached.meta.code, frame)
+    return _with(base, APPENDED, len(added), merged, message=note), merged
+
+
+def _revised_days(old: pd.DataFrame, new: pd.DataFrame) -> int:
+    common = old.index.intersection(new.index)
+    a = old.loc[common, list(VALUATION_COLUMNS)].to_numpy(dtype=float)
+    b = new.loc[common, list(VALUATION_COLUMNS)].to_numpy(dtype=float)
+    same = np.isclose(a, b, rtol=OVERLAP_TOLERANCE, atol=0.0, equal_nan=True)
+    return int((~same.all(axis=1)).sum())
+
+
+def _valuation_series(code: str, frame: pd.DataFrame) -> Series:
+    origin = f"akshare:stock_value_em({code})"
+    frame = validate_valuation(pd.DataFrame(frame), source=origin)
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    meta = meta_for(
+        frame,
+        code=code,
+        kind=SeriesKind.VALUATION,
+        source=SOURCE,
+        adjust=Adjust.NONE,
+        retrieved_at=now,
+        origin=origin,
+    )
+    return Series(meta, frame)
+
+
 def _cached(store: CacheStore | None, target: Target) -> Entry | None:
     if store is None:
         return None
-    wanted = Adjust.NONE if target.kind is SeriesKind.INDEX else Adjust.QFQ
+    wanted = Adjust.QFQ if target.kind is SeriesKind.STOCK else Adjust.NONE
     for entry in store.sources(target.code, target.kind):
         if entry.meta.source == SOURCE and entry.meta.adjust is wanted:
             return entry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from coverbt.data.schema import BAR_COLUMNS
+from coverbt.data.schema import BAR_COLUMNS, VALUATION_COLUMNS
 from coverbt.errors import InputError
 
 # Vendors round prices; the real files have a low above the open by up to 0.0075% (CSI 1000,
@@ -81,6 +81,65 @@ def validate_bars(
     if {"open", "high", "low", "close"} <= set(require):
         _check_ohlc(frame, source, line_offset)
     return frame
+
+
+def validate_valuation(frame: pd.DataFrame, *, source: str, line_offset: int = 2) -> pd.DataFrame:
+    """Check a valuation frame and return its ``pe_ttm`` and ``pb`` as floats.
+
+    Dates must be readable, strictly increasing and unique. A value may be missing (NaN:
+    kept as missing, never turned into 0) or negative (a loss-making company's PE TTM),
+    but not text or infinite, and some value must be present (an answer with no number
+    at all is a changed schema, not a valuation).
+
+    Raises
+    ------
+    InputError
+        missing column, no rows, bad or unordered date, non-numeric or infinite value,
+        or not a single value.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"pe_ttm": [-12.5, None], "pb": ["3.1", 2.9]},
+    ...                  index=pd.DatetimeIndex(["2024-06-07", "2024-06-11"], name="date"))
+    >>> validate_valuation(f, source="x").to_numpy().tolist()
+    [[-12.5, 3.1], [nan, 2.9]]
+    """
+    missing = [c for c in VALUATION_COLUMNS if c not in frame.columns]
+    if missing or not isinstance(frame.index, pd.DatetimeIndex) or frame.empty:
+        raise InputError(
+            f"columns {missing} are missing" if missing else "no dated rows",
+            source=source,
+            expected=f"a date index and columns {list(VALUATION_COLUMNS)}",
+            fix="the site or file changed its schema: upgrade akshare or import vendor files",
+        )
+    _check_dates(frame.index, source, line_offset)
+    out = pd.DataFrame(index=frame.index)
+    for column in VALUATION_COLUMNS:
+        raw = frame[column]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        text = np.flatnonzero(raw.notna().to_numpy() & np.isnan(values))
+        infinite = np.flatnonzero(np.isinf(values))
+        bad = np.concatenate([text, infinite])
+        if bad.size:
+            pos = int(bad.min())
+            raise InputError(
+                f"value {str(raw.iloc[pos])!r} is not a finite number",
+                source=source,
+                line=pos + line_offset,
+                field=column,
+                expected="a number (negative allowed) or empty for unknown",
+                fix="the site or file changed its schema: upgrade akshare or import vendor files",
+            )
+        out[column] = values
+    if out.isna().all(axis=None):
+        raise InputError(
+            "not a single PE or PB value",
+            source=source,
+            field="pe_ttm",
+            expected="numbers in pe_ttm or pb",
+            fix="the site changed its answer: upgrade akshare (pip install -U akshare)",
+        )
+    return out
 
 
 def _check_dates(index: pd.DatetimeIndex, source: str, line_offset: int) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from coverbt.errors import InputError
 from coverbt.reports.charts import (
     contribution_figure,
     drawdown_figure,
@@ -18,7 +19,16 @@ from coverbt.reports.charts import (
     save_png,
     scorecard_figure,
 )
-from coverbt.reports.html import link, page, scorecard_section, table
+from coverbt.reports.html import href, link, page, scorecard_section, section, table
+from coverbt.reports.outputs import (
+    daily_section,
+    ensure_revisions_pages,
+    find_daily,
+    find_revisions,
+    find_screens,
+    revisions_section,
+    screens_section,
+)
 from coverbt.reports.run_folder import RunFolder, is_run_folder, load_run
 from coverbt.reports.summary import RunSummary, summarise_equity
 from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
@@ -130,7 +140,14 @@ def write_scorecard_report(cards: list[Scorecard], reports_dir: Path) -> Path:
 
 
 def write_index(reports_dir: Path) -> Path:
-    """Regenerate ``reports/index.html`` linking every run and scorecard folder (atomic)."""
+    """Regenerate ``reports/index.html`` (atomic) linking everything under ``reports/``.
+
+    Sections: scorecards, backtest runs, screens (latest as-of date first, older dates
+    linked), daily runs and revision charts (both newest first). A revisions folder without
+    its page gets one (:func:`~coverbt.reports.outputs.write_revisions_page`). A damaged run
+    folder is listed with the problem instead of failing: every command that writes under
+    ``reports/`` refreshes this page, and none should fail because of another's output.
+    """
     reports_dir = Path(reports_dir)
     runs, scorecards = [], []
     for folder in (
@@ -140,17 +157,21 @@ def write_index(reports_dir: Path) -> Path:
             runs.append(_run_row(folder))
         elif (folder / SCORECARD_JSON).is_file() and (folder / SCORECARD_PAGE).is_file():
             scorecards.append(_scorecard_row(folder))
-    body = "<h2>Scorecards</h2>\n" + (
-        table(["scorecard", "horizons", "json"], scorecards, set()) if scorecards else "<p>none</p>"
+    body = section("Scorecards", ["scorecard", "horizons", "json"], scorecards, set())
+    body += "\n" + section(
+        "Backtest runs",
+        ["run", "strategy", "period", "return", "vs CSI 300", "vs SW Computer", "tearsheets"],
+        runs,
+        numeric={3, 4, 5},
     )
-    body += "\n<h2>Backtest runs</h2>\n" + (
-        table(
-            ["run", "strategy", "period", "return", "vs CSI 300", "vs SW Computer", "tearsheets"],
-            runs,
-            numeric={3, 4, 5},
+    revisions = find_revisions(reports_dir)
+    ensure_revisions_pages(revisions, reports_dir)
+    body += "\n" + "\n".join(
+        (
+            screens_section(find_screens(reports_dir)),
+            daily_section(find_daily(reports_dir)),
+            revisions_section(revisions),
         )
-        if runs
-        else "<p>none</p>"
     )
     target = reports_dir / INDEX
     atomic_write_text(target, page("coverbt reports", body))
@@ -163,15 +184,18 @@ def _manifest_start(run: RunFolder) -> str | None:
 
 
 def _run_row(folder: Path) -> list[str]:
-    run = load_run(folder)
+    try:
+        run = load_run(folder)
+    except InputError as exc:
+        return [escape(folder.name), "", f"unreadable: {escape(str(exc))}", "", "", "", ""]
     summary = summarise_equity(run.equity, start=_manifest_start(run))
     report = (
-        link(f"{folder.name}/{RUN_PAGE}", run.run_id)
+        link(href(folder.name, RUN_PAGE), run.run_id)
         if (folder / RUN_PAGE).is_file()
         else escape(run.run_id)
     )
     sheets = [
-        link(f"{folder.name}/{tearsheet_path(folder, name).name}", name)
+        link(href(folder.name, tearsheet_path(folder, name).name), name)
         for name in BENCHMARK_NAMES
         if tearsheet_path(folder, name).is_file()
     ]
@@ -187,10 +211,14 @@ def _run_row(folder: Path) -> list[str]:
 
 
 def _scorecard_row(folder: Path) -> list[str]:
-    data = json.loads((folder / SCORECARD_JSON).read_text(encoding="utf-8"))
-    horizons = ", ".join(str(item.get("horizon")) for item in data if isinstance(item, dict))
+    try:
+        data = json.loads((folder / SCORECARD_JSON).read_text(encoding="utf-8"))
+        items = data if isinstance(data, list) else []
+        horizons = ", ".join(str(item.get("horizon")) for item in items if isinstance(item, dict))
+    except (OSError, ValueError):
+        horizons = f"{SCORECARD_JSON} unreadable"
     return [
-        link(f"{folder.name}/{SCORECARD_PAGE}", folder.name),
+        link(href(folder.name, SCORECARD_PAGE), folder.name),
         escape(horizons),
-        link(f"{folder.name}/{SCORECARD_JSON}", "json"),
+        link(href(folder.name, SCORECARD_JSON), "json"),
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
+from urllib.parse import quote
 
 from coverbt.scorecard.model import Scorecard
 from coverbt.scorecard.tables import pct
@@ -30,7 +31,19 @@ def page(title: str, body: str) -> str:
 
 
 def link(href: str, text: str) -> str:
+    """A link to ``href`` (a URL: build relative ones from path parts with :func:`href`)."""
     return f'<a href="{escape(href, quote=True)}">{escape(text)}</a>'
+
+
+def href(*parts: str) -> str:
+    """A relative URL from path segments (folder and file names), each percent-encoded.
+
+    Examples
+    --------
+    >>> href("screens", "cheap & <strong>", "2024-11-29", "screen.html")
+    'screens/cheap%20%26%20%3Cstrong%3E/2024-11-29/screen.html'
+    """
+    return "/".join(quote(part, safe="") for part in parts)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
@@ -46,6 +59,19 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[in
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def section(title: str, headers: Sequence[str], rows: list[list[str]], numeric: set[int]) -> str:
+    """A titled index section (anchor ``#title-in-lower-case``): a table, or "none".
+
+    Examples
+    --------
+    >>> section("Daily runs", ["date"], [], set())
+    '<h2 id="daily-runs">Daily runs</h2>\\n<p>none</p>'
+    """
+    content = table(headers, rows, numeric) if rows else "<p>none</p>"
+    anchor = title.lower().replace(" ", "-")
+    return f'<h2 id="{escape(anchor, quote=True)}">{escape(title)}</h2>\n{content}'
 
 
 def verdict(value: bool | None) -> str:

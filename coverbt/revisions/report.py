@@ -33,7 +33,8 @@ def run_revisions(
     chart_dir: Path | None,
 ) -> RevisionsRun:
     """Ingest the universe's rows (a no-op when present), build the view on ``as_of`` and,
-    when ``chart_dir`` is given, write one PNG per A-share name into it."""
+    when ``chart_dir`` is given, write one PNG per A-share name into it and a page showing
+    them all (``revisions.html``)."""
     ingested = ingest_universe(ledger, universe, universe_path)
     rows = ledger.rows()
     view = build_view(universe, rows, market, as_of)
@@ -56,4 +57,7 @@ def run_revisions(
                     as_of=as_of,
                 )
             )
+        from coverbt.reports.outputs import write_revisions_page
+
+        write_revisions_page(chart_dir, {item.code: item.name for item in universe.names})
     return RevisionsRun(view, ingested, charts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -22,6 +23,7 @@ from coverbt.strategy.rules import (
     CapWeights,
     Rule,
     SelectNames,
+    SelectSignal,
     SelectWhere,
     WeighByRating,
     WeighEqually,
@@ -29,6 +31,7 @@ from coverbt.strategy.rules import (
     matches,
     run_stack,
 )
+from coverbt.strategy.signal import ScreenSignal, screen_signal
 from coverbt.strategy.spec import StrategySpec
 from coverbt.universe.boards import Board
 from coverbt.universe.model import CoveredName, Universe
@@ -73,6 +76,7 @@ class Plan:
     capital: float
     stop_loss: float | None = None
     skipped: tuple[Skipped, ...] = field(default_factory=tuple)
+    screen_file: Path | None = None  # the screen a ``trigger: screen`` plan read
 
 
 def build_plan(
@@ -110,13 +114,16 @@ def build_plan(
     valuation = (
         {c: market.valuation(c, end=last.date()) for c in names} if spec.select.where else {}
     )
+    screen_file, signal = (
+        screen_signal(spec, universe, market) if spec.act.trigger == "screen" else (None, None)
+    )
+    stack = _stack(spec, signal)
     decisions = []
     for day in _decision_dates(spec, entry, last, panel.sessions):
         alive = {c: item for c, item in names.items() if exits[c] > day}
         ctx = Context(day, universe, alive, panel["close"], valuation)
-        weights = run_stack(_stack(spec), ctx).weights
-        reason = "publication" if day == entry else f"rebalance every {spec.act.rebalance}"
-        decisions.append(Decision(day, weights, reason))
+        weights = run_stack(stack, ctx).weights
+        decisions.append(Decision(day, weights, _reason(spec, day, entry, signal)))
     instruments = {
         c: Instrument(c, item.name, SeriesKind.STOCK, item.board, item.rating_text, item.theme)
         for c, item in names.items()
@@ -132,8 +139,20 @@ def build_plan(
         capital=spec.capital,
         stop_loss=spec.exit.stop_loss,
         skipped=tuple(skipped),
+        screen_file=screen_file,
     )
     return plan, panel
+
+
+def _reason(
+    spec: StrategySpec, day: pd.Timestamp, entry: pd.Timestamp, signal: ScreenSignal | None
+) -> str:
+    when = "publication" if day == entry else f"rebalance every {spec.act.rebalance}"
+    if signal is None:
+        return when
+    call = signal.calls.get(day)
+    what = call.reason if call is not None else "no name left to screen"
+    return f"{when}; {signal.screen.name}: {what}"
 
 
 def _entry(universe: Universe, start: dt.date | None) -> pd.Timestamp:
@@ -226,10 +245,12 @@ def _decision_dates(
     return dates
 
 
-def _stack(spec: StrategySpec) -> list[Rule]:
+def _stack(spec: StrategySpec, signal: ScreenSignal | None = None) -> list[Rule]:
     rules: list[Rule] = [SelectNames(spec.select)]
     if spec.select.where:
         rules.append(SelectWhere(spec.select.where))
+    if signal is not None:
+        rules.append(SelectSignal(signal))
     weigh = spec.weigh
     if weigh.method == "equal":
         rules.append(WeighEqually())

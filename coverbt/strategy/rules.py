@@ -66,6 +66,25 @@ class SelectWhere:
         return bool(ctx.selected)
 
 
+class Signal(Protocol):
+    def passing(self, as_of: pd.Timestamp, codes: Sequence[str]) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class SelectSignal:
+    """Requires ``selected``; keeps the names ``signal`` passes for a decision at ``as_of``.
+
+    The signal (a :class:`~coverbt.strategy.signal.ScreenSignal`) sees data up to the
+    close of the session before ``as_of`` only; the order it returns (best first) is kept.
+    """
+
+    signal: Signal
+
+    def __call__(self, ctx: Context) -> bool:
+        ctx.selected = self.signal.passing(ctx.as_of, ctx.selected)
+        return bool(ctx.selected)
+
+
 def name_fields(ctx: Context, codes: Sequence[str]) -> pd.DataFrame:
     """One row per code with the fields a ``where`` condition may read."""
     rows = {}

@@ -3,11 +3,15 @@
 A strategy file is a small stack, read top to bottom::
 
     name: coverage_equal
-    act:    {trigger: publication, rebalance: null}      # when
+    act:    {trigger: publication, rebalance: null}      # when (or trigger: screen, below)
     select: {a_share: true}                          # which names
     weigh:  {method: equal}                          # how much
     exit:   {horizon: 6M, stop_loss: null}           # when to leave
     costs:  a_share_default                          # which cost/market profile
+
+A screen signal picks the names at each decision instead of holding every selected name::
+
+    act: {trigger: screen, screen: coverage_cheap_strong, rebalance: 1M, top: 5}
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from coverbt.data.provider import BENCHMARKS
 from coverbt.errors import InputError
@@ -38,11 +42,19 @@ def _horizon_text(value: str | None) -> str | None:
 
 
 class Act(_Strict):
-    """When to act: at the first open after publication, then every ``rebalance``."""
+    """When to act: at the first open after publication, then every ``rebalance``.
+
+    ``trigger: screen`` lets a screen choose the names at each decision: ``screen`` is a
+    file of ``strategies/screens`` (by name, or a path relative to the strategy file) run
+    over the names ``select`` keeps, with data up to the close of the session before the
+    decision; the passing names, best ``top`` by the screen's score (default: the screen's
+    own ``top``), get the weights and the others are sold.
+    """
 
     trigger: Literal["publication", "screen"] = "publication"
     rebalance: str | None = None
     screen: str | None = None
+    top: int | None = Field(default=None, gt=0, le=10_000)
 
     @field_validator("rebalance")
     @classmethod
@@ -51,11 +63,10 @@ class Act(_Strict):
 
     @model_validator(mode="after")
     def _screen_named(self) -> Self:
-        if self.trigger == "screen":
-            raise ValueError(
-                "acting on a screen signal is not supported yet: the engine has no reader for "
-                "screen results; use trigger: publication"
-            )
+        if self.trigger == "screen" and not self.screen:
+            raise ValueError("trigger: screen needs screen: <a name in strategies/screens>")
+        if self.trigger != "screen" and (self.screen is not None or self.top is not None):
+            raise ValueError("act.screen and act.top apply to trigger: screen only")
         return self
 
 
@@ -139,6 +150,12 @@ class StrategySpec(_Strict):
     exit: Exit = Exit()
     costs: str = "a_share_default"
     capital: float = Field(default=1_000_000.0, gt=0)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file the spec was read from (``None`` when built in code)."""
+        return self._source
 
     @field_validator("costs")
     @classmethod
@@ -168,4 +185,9 @@ def load_strategy(path: Path) -> StrategySpec:
             line=lines.get(("select", "where")),
             field="select.where",
         )
+    spec._source = path
+    if spec.act.screen is not None:
+        from coverbt.strategy.signal import load_strategy_screen
+
+        load_strategy_screen(spec, line=lines.get(("act", "screen")))
     return spec

@@ -100,3 +100,27 @@ def value_em(csv: Path) -> dict[str, Any]:
         for r in raw.itertuples(index=False)
     ]
     return {"result": {"data": rows}, "success": True}
+
+
+def value_em_rows(frame: pd.DataFrame) -> dict[str, Any]:
+    """stock_value_em's answer for a frame with a date index and ``close``, ``pe_ttm``,
+    ``pb`` columns (NaN sent as JSON null), newest first as the site sends it."""
+    rows = [
+        {
+            "TRADE_DATE": f"{day:%Y-%m-%d} 00:00:00",
+            "CLOSE_PRICE": r.close,
+            "CHANGE_RATE": 0.0,
+            "TOTAL_MARKET_CAP": 1e10,
+            "NOTLIMITED_MARKETCAP_A": 1e10,
+            "TOTAL_SHARES": 1e9,
+            "FREE_SHARES_A": 1e9,
+            "PE_TTM": None if pd.isna(r.pe_ttm) else r.pe_ttm,
+            "PE_LAR": None if pd.isna(r.pe_ttm) else r.pe_ttm,
+            "PB_MRQ": None if pd.isna(r.pb) else r.pb,
+            "PEG_CAR": 1.0,
+            "PCF_OCF_TTM": 1.0,
+            "PS_TTM": 1.0,
+        }
+        for day, r in frame.iloc[::-1].iterrows()
+    ]
+    return {"result": {"data": rows}, "success": True}

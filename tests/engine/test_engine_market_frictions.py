@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from coverbt.backtest.run import RunOptions, run_backtest
 from coverbt.data.memory import InMemoryProvider
-from coverbt.data.schema import Adjust, Series, SeriesKind, meta_for
+from coverbt.data.schema import SeriesKind
 from coverbt.data.trading_calendar import trading_days
 from coverbt.market.rules import Side
 from coverbt.strategy.spec import StrategySpec
-
-
-def _series(code: str, kind: SeriesKind, frame: pd.DataFrame) -> Series:
-    adjust = Adjust.NONE if kind is SeriesKind.INDEX else Adjust.QFQ
-    meta = meta_for(
-        frame,
-        code=code,
-        kind=kind,
-        source="akshare",
-        adjust=adjust,
-        retrieved_at=dt.datetime(2025, 1, 1),
-    )
-    return Series(meta, frame)
 
 
 def _flat(days: pd.DatetimeIndex, price: float = 10.0) -> pd.DataFrame:
@@ -36,7 +21,7 @@ def _flat(days: pd.DatetimeIndex, price: float = 10.0) -> pd.DataFrame:
     return frame
 
 
-def test_limit_up_suspension_and_t_plus_one(universe) -> None:  # type: ignore[no-untyped-def]
+def test_limit_up_suspension_and_t_plus_one(universe, make_series) -> None:  # type: ignore[no-untyped-def]
     days = trading_days("2024-06-03", "2024-07-05")
     entry, nxt = pd.Timestamp("2024-06-24"), pd.Timestamp("2024-06-25")
     last = pd.Timestamp("2024-06-26")  # horizon_end(entry, "2D")
@@ -46,10 +31,10 @@ def test_limit_up_suspension_and_t_plus_one(universe) -> None:  # type: ignore[n
     suspended = _flat(days).drop(index=last)  # no bar on the exit session
     market = InMemoryProvider(
         [
-            _series("600570", SeriesKind.STOCK, limit_up),
-            _series("300496", SeriesKind.STOCK, suspended),
-            _series("000300", SeriesKind.INDEX, _flat(days, 3500.0)),
-            _series("801750", SeriesKind.INDEX, _flat(days, 4000.0)),
+            make_series("600570", SeriesKind.STOCK, limit_up),
+            make_series("300496", SeriesKind.STOCK, suspended),
+            make_series("000300", SeriesKind.INDEX, _flat(days, 3500.0)),
+            make_series("801750", SeriesKind.INDEX, _flat(days, 4000.0)),
         ]
     )
     spec = StrategySpec.model_validate(

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from coverbt.backtest.run import RunOptions, run_backtest
-from coverbt.backtest.vectorized import run_vectorized
 from coverbt.market.rules import PROFILES
 from coverbt.strategy.plan import build_plan
 from coverbt.strategy.spec import load_strategy
@@ -95,22 +94,14 @@ def test_costs_and_lots_return_less(coverage, universe, shared_provider) -> None
 
 
 @pytest.mark.parametrize("name", ["coverage_equal", "rating_weighted"])
-def test_vectorized_agrees_with_backtrader(name, repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
-    from coverbt.backtest.bt_engine import run_backtrader
-    from coverbt.backtest.ledger import holdings, portfolio_value
-
+def test_vectorized_agrees_with_backtrader(
+    name, repo_root, universe, shared_provider, engines_gap
+) -> None:  # type: ignore[no-untyped-def]
     spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
     spec = spec.model_copy(update={"act": spec.act.model_copy(update={"rebalance": "1M"})})
     plan, panel = build_plan(spec, universe, shared_provider, profile=PROFILES["frictionless"])
     assert len(plan.decisions) == 6  # entry + 5 monthly rebalances
-    fast = run_vectorized(plan, panel)
-    engine = run_backtrader(plan, panel, fractional=True)
-    shares, cash = holdings(engine.fills, fast.index, list(plan.instruments), plan.capital)
-    slow = portfolio_value(shares, cash, panel["close"])
-    assert ((fast - slow).abs() / plan.capital).max() < 1e-6
-    assert engine.final_value / plan.capital == pytest.approx(
-        fast.iloc[-1] / plan.capital, abs=1e-6
-    )
+    assert engines_gap(plan, panel) < 1e-6
 
 
 def test_benchmark_strategies_match_the_benchmark_columns(

@@ -6,6 +6,7 @@ browser FAILS this test with the install command: it never skips silently.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import shutil
@@ -16,8 +17,13 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
+from coverbt.daily import run_daily
 from coverbt.reports import build_run_report, write_index, write_scorecard_report
+from coverbt.revisions.ledger import Ledger
+from coverbt.revisions.report import run_revisions
 from coverbt.scorecard import score_universe
+from coverbt.screens.service import screen_in_workspace
+from coverbt.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -25,22 +31,34 @@ ARGS = [
     "--disable-component-update", "--no-first-run",
 ]  # fmt: skip
 
+SCREEN = "coverage_cheap_strong"
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def site(run_dir: Path, universe, shared_provider) -> Iterator[str]:
+def site(
+    run_dir: Path, universe, universe_file: Path, shared_provider, repo_root: Path, tmp_path_factory
+) -> Iterator[str]:
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         pytest.fail(
             f"headless Chromium is missing ({CHROMIUM}): install it with "
             "`sudo apt-get install -y chromium` (as .ci/run does); never `playwright install`",
             pytrace=False,
         )
-    reports = run_dir.parent
-    build_run_report(run_dir)
+    workspace = _workspace(tmp_path_factory.mktemp("site"), repo_root, run_dir)
+    reports = workspace.reports_dir
+    build_run_report(reports / run_dir.name)
     write_scorecard_report(
         [score_universe(universe, shared_provider, h) for h in ("3M", "6M")], reports
     )
+    # a screen over two dates, a daily run (which screens 2024-11-29 again) and revision charts
+    screen_in_workspace(workspace, SCREEN, as_of=dt.date(2024, 9, 30), market=shared_provider)
+    run_daily(workspace, offline=True, as_of=dt.date(2024, 11, 29), market=shared_provider)
+    run_revisions(
+        Ledger.in_cache(workspace.cache_dir), universe, universe_file, shared_provider,
+        dt.date(2024, 12, 31), reports / "revisions" / "2024-12-31",
+    )  # fmt: skip
     write_index(reports)
     handler = functools.partial(_QuietHandler, directory=str(reports))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -51,6 +69,16 @@ def site(run_dir: Path, universe, shared_provider) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _workspace(root: Path, repo_root: Path, run_dir: Path) -> Workspace:
+    """A workspace with the universe, one screen and a copy of the backtest run folder."""
+    workspace = Workspace.at(root)
+    shutil.copytree(repo_root / "universe", workspace.universe_dir)
+    workspace.screens_dir.mkdir(parents=True)
+    shutil.copy(repo_root / "strategies" / "screens" / f"{SCREEN}.yaml", workspace.screens_dir)
+    shutil.copytree(run_dir, workspace.reports_dir / run_dir.name)
+    return workspace
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -72,9 +100,18 @@ def test_index_and_every_linked_page_load_cleanly(site: str) -> None:
         visited = _crawl(page, urljoin(site, "index.html"), problems)
         browser.close()
     assert not problems, "\n".join(problems)
-    kinds = {Path(urlparse(url).path).name for url in visited}
+    paths = {urlparse(url).path for url in visited}
+    kinds = {Path(path).name for path in paths}
     assert {"index.html", "report.html", "scorecard.html", "tearsheet_csi300.html",
-            "tearsheet_sw_computer.html", "scorecard.json"} <= kinds  # fmt: skip
+            "tearsheet_sw_computer.html", "scorecard.json", "screen.html", "screen.csv",
+            "summary.html", "summary.md", "summary.json", "revisions.html"} <= kinds  # fmt: skip
+    screens = f"/screens/{SCREEN}"
+    assert {
+        f"{screens}/2024-11-29/screen.html",
+        f"{screens}/2024-09-30/screen.html",
+        "/daily/2024-11-29/summary.html",
+        "/revisions/2024-12-31/revisions.html",
+    } <= paths
 
 
 def _local_only(route, problems: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -94,6 +131,11 @@ def _crawl(page, start: str, problems: list[str]) -> set[str]:  # type: ignore[n
         if url in seen:
             continue
         seen.add(url)
+        if not url.endswith(".html"):  # CSV, Markdown, JSON: Chromium would download them
+            status = page.request.get(url).status
+            if status != 200:
+                problems.append(f"broken link: {url} -> {status}")
+            continue
         response = page.goto(url, wait_until="load")
         if response is None or response.status != 200:
             problems.append(f"broken link: {url} -> {response and response.status}")
@@ -103,8 +145,8 @@ def _crawl(page, start: str, problems: list[str]) -> set[str]:  # type: ignore[n
         ):
             if image[1] == 0:
                 problems.append(f"broken image on {url}: {image[0]}")
-        if not url.endswith(".html") or "tearsheet_" in url:
-            continue  # JSON, and quantstats pages (their only link is quantstats.io)
+        if "tearsheet_" in url:
+            continue  # quantstats pages: their only link is quantstats.io
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
             if urlparse(href).hostname == "127.0.0.1":
                 queue.append(href.split("#")[0])

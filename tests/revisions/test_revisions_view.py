@@ -146,6 +146,12 @@ def test_cli_charts_and_bad_date(workspace):
     )
     assert result.exit_code == 0, result.output
     assert (workspace / "reports" / "revisions" / "2024-12-31" / "600570.png").stat().st_size
+    page = (workspace / "reports" / "revisions" / "2024-12-31" / "revisions.html").read_text(
+        encoding="utf-8"
+    )
+    assert '<img src="600570.png"' in page and "600570 恒生电子" in page
+    index = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "revisions/2024-12-31/revisions.html" in index
     bad = subprocess.run(
         [sys.executable, "-c", "from coverbt.cli import main; main()", "revisions",
          "--workspace", str(workspace), "--as-of", "31/12/2024"],

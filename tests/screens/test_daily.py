@@ -49,6 +49,9 @@ def test_daily_offline_completes_and_is_idempotent(workspace: Path) -> None:
     folder = workspace / "reports" / "daily" / "2024-11-29"
     for name in ("summary.json", "summary.md", "summary.html", "scorecard.json"):
         assert (folder / name).is_file()
+    index = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "daily/2024-11-29/summary.html" in index
+    assert "screens/coverage_cheap_strong/2024-11-29/screen.html" in index
     screen = next(s for s in summary["steps"] if s["name"] == "screen coverage_cheap_strong")
     assert screen["data"]["as_of"] == "2024-11-29"
     assert [r["code"] for r in screen["data"]["rows"]] == ["300496", "002439"]

@@ -49,6 +49,10 @@ def test_json_contract_over_two_dates(workspace: Path) -> None:
     folder = workspace / "reports" / "screens" / "coverage_cheap_strong" / "2024-11-29"
     assert (folder / "screen.csv").read_text(encoding="utf-8").startswith("code,rank,name,score")
     assert "Left since 2024-09-30 (4)" in (folder / "screen.html").read_text(encoding="utf-8")
+    index = (workspace / "reports" / "index.html").read_text(encoding="utf-8")  # refreshed
+    assert index.index("coverage_cheap_strong/2024-11-29/screen.html") < index.index(
+        "coverage_cheap_strong/2024-09-30/screen.html"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,53 @@
+"""Helpers shared by the engine tests: hand-made bar series and the two-engine comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from coverbt.backtest.bt_engine import run_backtrader
+from coverbt.backtest.ledger import holdings, portfolio_value
+from coverbt.backtest.vectorized import run_vectorized
+from coverbt.data.schema import Adjust, Series, SeriesKind, meta_for
+from coverbt.strategy.panel import Panel
+from coverbt.strategy.plan import Plan
+
+
+def bar_series(code: str, kind: SeriesKind, frame: pd.DataFrame) -> Series:
+    """A hand-made bar frame as a provider series (qfq stock or unadjusted index)."""
+    adjust = Adjust.NONE if kind is SeriesKind.INDEX else Adjust.QFQ
+    meta = meta_for(
+        frame,
+        code=code,
+        kind=kind,
+        source="akshare",
+        adjust=adjust,
+        retrieved_at=dt.datetime(2025, 1, 1),
+    )
+    return Series(meta, frame)
+
+
+def engine_gap(plan: Plan, panel: Panel) -> float:
+    """Largest daily gap between the vectorized and backtrader values, over the capital.
+
+    Both the ledger's daily values and backtrader's final broker value are compared.
+    """
+    fast = run_vectorized(plan, panel)
+    engine = run_backtrader(plan, panel, fractional=True)
+    shares, cash = holdings(engine.fills, fast.index, list(plan.instruments), plan.capital)
+    slow = portfolio_value(shares, cash, panel["close"])
+    daily = float(((fast - slow).abs() / plan.capital).max())
+    return max(daily, abs(engine.final_value - fast.iloc[-1]) / plan.capital)
+
+
+@pytest.fixture(scope="session")
+def make_series() -> Callable[[str, SeriesKind, pd.DataFrame], Series]:
+    return bar_series
+
+
+@pytest.fixture(scope="session")
+def engines_gap() -> Callable[[Plan, Panel], float]:
+    return engine_gap
