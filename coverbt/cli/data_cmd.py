@@ -17,7 +17,13 @@ from coverbt.data.coverage import OK, catalog_groups, universe_coverage
 from coverbt.data.importer import FORMAT_CHOICES
 from coverbt.data.reconcile import RETURN_GAP, label, reconcile
 from coverbt.data.schema import SeriesKind
-from coverbt.data.store import CacheStore, import_path, open_store, verify_cache
+from coverbt.data.store import (
+    CacheStore,
+    import_path,
+    open_store,
+    reacquire_commands,
+    verify_cache,
+)
 from coverbt.data.update import SKIPPED, universe_targets, update_cache
 from coverbt.horizon import entry_session, horizon_end
 from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
@@ -222,10 +228,9 @@ def verify(
         console.print("every cache file matches its checksum")
         return
     if repair:
-        origins = sorted({e.meta.origin.split("!")[0] for e in dropped})
-        console.print(f"forgot {len(dropped)} series; import them again with:")
-        for origin in origins:
-            console.print(f"  coverbt data import {origin}", highlight=False)
+        console.print(f"forgot {len(dropped)} series; bring them back with:")
+        for command in reacquire_commands(dropped):
+            console.print(f"  {command}", highlight=False)
         return
     raise typer.Exit(1)
 

@@ -275,6 +275,30 @@ def import_path(
     return run_import(Cache(Path(cache_dir)), Path(path), fmt, progress, replace=replace)
 
 
+LIVE_ORIGIN_PREFIX = "akshare:"
+
+
+def reacquire_commands(dropped: list[Entry]) -> list[str]:
+    """The commands that bring back series forgotten by ``verify --repair``.
+
+    Vendor files are imported again from where they came; series fetched live (origin
+    ``akshare:...``) come back with ``coverbt data update``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as N
+    >>> reacquire_commands([N(meta=N(origin="/d/x.tar.gz!data/1.csv")),
+    ...                     N(meta=N(origin="akshare:stock_value_em(688041)"))])
+    ['coverbt data import /d/x.tar.gz', 'coverbt data update']
+    """
+    files = sorted({e.meta.origin.split("!")[0] for e in dropped
+                    if not e.meta.origin.startswith(LIVE_ORIGIN_PREFIX)})  # fmt: skip
+    live = any(e.meta.origin.startswith(LIVE_ORIGIN_PREFIX) for e in dropped)
+    return [f"coverbt data import {path}" for path in files] + (
+        ["coverbt data update"] if live else []
+    )
+
+
 def verify_cache(cache_dir: Path, *, repair: bool = False) -> tuple[dict[str, str], list[Entry]]:
     """Check every segment of the cache; with ``repair``, forget the damaged ones.
 
