@@ -43,3 +43,18 @@ def test_input_error_is_one_line_with_exit_2(tmp_path: Path) -> None:
 def test_help_exits_0(tmp_path: Path) -> None:
     result = _coverbt("--help", cwd=tmp_path)
     assert result.returncode == 0 and "universe" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args", [("hitrate",), ("run", "--offline"), ("data", "update", "--offline")]
+)
+def test_default_universe_is_looked_up_in_the_workspace(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    workspace.mkdir()
+    elsewhere.mkdir()
+    result = _coverbt(*args, "--workspace", str(workspace), cwd=elsewhere)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    expected = workspace / "universe" / "pingan_computer_2024_midyear.yaml"
+    assert f"{expected}: file not found" in result.stderr.replace("\n", "")

@@ -26,7 +26,7 @@ from coverbt.data.store import (
 )
 from coverbt.data.update import SKIPPED, universe_targets, update_cache
 from coverbt.horizon import entry_session, horizon_end
-from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
+from coverbt.universe.load import load_universe
 from coverbt.workspace import Workspace
 
 data_app = typer.Typer(help="Import, update and inspect market data.", no_args_is_help=True)
@@ -290,8 +290,11 @@ def reconcile_cmd(
 @data_app.command("update")
 def update_cmd(
     universe: Annotated[
-        Path, typer.Option("--universe", help="Universe file whose A-shares to update.")
-    ] = DEFAULT_UNIVERSE,
+        Path | None,
+        typer.Option(
+            "--universe", help="Universe file whose A-shares to update (default: the workspace's)."
+        ),
+    ] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Only show what would be fetched.")
     ] = False,
@@ -303,7 +306,7 @@ def update_cmd(
 
     Exit 1 if any name failed (the others are still stored).
     """
-    targets = universe_targets(load_universe(universe))
+    targets = universe_targets(load_universe(universe or Workspace.at(workspace).default_universe))
     with _progress() as bar:
         task = bar.add_task("update", total=len(targets), current="")
 

@@ -10,14 +10,15 @@ import typer
 from coverbt.cli.console import console, print_json
 from coverbt.scorecard.score import benchmark_code, parse_horizons, score_horizons
 from coverbt.scorecard.tables import names_table, ratings_table
-from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
+from coverbt.universe.load import load_universe
 from coverbt.workspace import Workspace
 
 
 def hitrate(
     universe: Annotated[
-        Path, typer.Option("--universe", "-u", help="Universe file (YAML).")
-    ] = DEFAULT_UNIVERSE,
+        Path | None,
+        typer.Option("--universe", "-u", help="Universe file (default: the workspace's)."),
+    ] = None,
     horizons: Annotated[
         str, typer.Option("--horizons", help="Comma list of horizons, e.g. 1M,3M,6M,12M.")
     ] = "6M",
@@ -35,10 +36,14 @@ def hitrate(
     """Score every rating of a universe: return, excess and verdicts per name, hit rates."""
     from coverbt.data.store import open_store
 
+    ws = Workspace.at(workspace)
     benchmark_code(benchmark)
     wanted = parse_horizons(horizons)
     cards = score_horizons(
-        load_universe(universe), open_store(Workspace.at(workspace).cache_dir), wanted, benchmark
+        load_universe(universe or ws.default_universe),
+        open_store(ws.cache_dir),
+        wanted,
+        benchmark,
     )
     if as_json:
         payload = [card.to_json() for card in cards]

@@ -13,14 +13,14 @@ from rich.table import Table
 
 from coverbt.cli.console import console, err_console
 from coverbt.scorecard.tables import pct, ratings_table
-from coverbt.universe.load import DEFAULT_UNIVERSE
 from coverbt.workspace import Workspace
 
 
 def run(
     universe: Annotated[
-        Path, typer.Option("--universe", "-u", help="Universe file (YAML).")
-    ] = DEFAULT_UNIVERSE,
+        Path | None,
+        typer.Option("--universe", "-u", help="Universe file (default: the workspace's)."),
+    ] = None,
     offline: Annotated[
         bool, typer.Option("--offline", help="Never touch the network; use the cache only.")
     ] = False,
@@ -48,7 +48,7 @@ def run(
 
         result = run_pipeline(
             ws,
-            universe,
+            universe or ws.default_universe,
             offline=offline,
             update=None if offline else akshare_update,
             horizons=wanted,
