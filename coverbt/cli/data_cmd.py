@@ -77,7 +77,8 @@ def import_cmd(
     else:
         counts = ", ".join(f"{k} {v}" for k, v in summary.outcome_counts().items())
         console.print(
-            f"imported {summary.files} files, {summary.rows:,} rows in {summary.seconds:.1f} s: "
+            f"read {summary.files} files ({len(summary.errors)} bad): imported "
+            f"{summary.rows:,} rows in {summary.seconds:.1f} s: "
             f"series {counts}; code names changed {summary.names}"
         )
     for error in summary.errors:
