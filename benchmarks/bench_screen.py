@@ -4,6 +4,11 @@ Prints the time of the vectorised screen (cache read + factors + conditions + ra
 rows/s, and the ratio against a naive per-stock pandas loop computing the same factors.
 Both must give the same factor values and the same top 30 (checked here, not assumed).
 
+Two timings: *cold* is the first screen in a fresh Python process (a child process started
+here: nothing decoded, no segment checksummed yet; what a cron run pays, printed beside
+that process's time to import coverbt), *warm* the best of ``--repeat`` further runs in
+this process, each on a freshly opened store (the OS page cache is warm in both).
+
 Usage::
 
     python benchmarks/bench_screen.py [--cache DIR] [--as-of 2025-06-30]
@@ -16,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,6 +118,29 @@ def ensure_cache(cache: Path | None) -> Path:
     return folder
 
 
+def cold_run(cache: Path, as_of: str) -> dict[str, float]:
+    """Time the first screen of a fresh interpreter (see the module docstring)."""
+    child = (
+        "import json, sys, time; t0 = time.perf_counter()\n"
+        "import datetime as dt; from pathlib import Path\n"
+        "from coverbt.data.store import open_store\n"
+        "from coverbt.screens.run import run_screen\n"
+        "from coverbt.screens.spec import load_screen\n"
+        "t1 = time.perf_counter()\n"
+        "screen = load_screen(Path(sys.argv[1])); store = open_store(Path(sys.argv[2]))\n"
+        "r = run_screen(screen, store, as_of=dt.date.fromisoformat(sys.argv[3]), scope='all')\n"
+        "t2 = time.perf_counter()\n"
+        "print(json.dumps({'import': t1 - t0, 'screen': t2 - t1, 'rows': len(r.table)}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", child, str(SCREEN), str(cache), as_of],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="an existing data_cache with the cross-section")
@@ -120,6 +150,7 @@ def main() -> int:
     as_of = dt.date.fromisoformat(args.as_of)
     cache = ensure_cache(args.cache)
     screen = load_screen(SCREEN)
+    cold = cold_run(cache, args.as_of)
 
     fast_times = []
     for _ in range(args.repeat):
@@ -145,14 +176,17 @@ def main() -> int:
         f"{int(result.table['passed'].sum())} pass, top {len(result.selected)}"
     )
     print(
-        f"vectorised: {fast:.3f} s (best of {args.repeat}: "
+        f"vectorised, cold (fresh process): {cold['screen']:.3f} s = "
+        f"{n / cold['screen']:,.0f} stocks/s (+ {cold['import']:.3f} s importing coverbt)"
+    )
+    print(
+        f"vectorised, warm: {fast:.3f} s (best of {args.repeat}: "
         f"{', '.join(f'{t:.3f}' for t in fast_times)}) = {n / fast:,.0f} stocks/s"
     )
     print(f"naive per-stock pandas loop: {slow:.3f} s = {n / slow:,.0f} stocks/s")
-    print(
-        f"ratio naive / vectorised: {slow / fast:.1f}x; target < 2 s: "
-        f"{'met' if fast < 2 else 'NOT met'}"
-    )
+    print(f"ratio naive / vectorised: {slow / cold['screen']:.1f}x cold, {slow / fast:.1f}x warm")
+    worst = max(cold["screen"], fast)
+    print(f"target < 2 s (cold and warm): {'met' if worst < 2 else 'NOT met'}")
     print(f"same factor values: {same}; same top {screen.spec.top}: {top_same}")
     if not (same and top_same):
         print("MISMATCH between the vectorised and the naive computation", file=sys.stderr)

@@ -166,6 +166,8 @@ def run_pipeline(
     from coverbt.backtest.folder import backtest_file
     from coverbt.backtest.run import RunOptions
     from coverbt.reports import build_run_report, write_index, write_scorecard_report
+    from coverbt.revisions.ledger import Ledger
+    from coverbt.strategy.ratings import LedgerRatings
 
     step = progress or (lambda _s, _d, _t: None)
     universe = load_universe(universe_file)
@@ -176,10 +178,11 @@ def run_pipeline(
         workspace, universe, data_window(universe, ["6M"]), offline=offline, update=update
     )
     runs = []
+    ratings = LedgerRatings(Ledger.in_cache(workspace.cache_dir))  # read once, if a file asks
     for i, path in enumerate(files, start=1):
         step(f"backtest {path.stem}", i, total)
         _result, folder, summary = backtest_file(
-            path, universe_file, market, workspace.reports_dir, RunOptions(), command
+            path, universe_file, market, workspace.reports_dir, RunOptions(), command, ratings
         )
         build_run_report(folder)
         runs.append(StrategyRun(path.stem, folder, summary))

@@ -147,6 +147,10 @@ class _Runner:
             held = self.account.held(code)
             if held <= 0 or self._order(code, Side.SELL, held, day, at_open=True) is None:
                 self.stop_flagged.discard(code)
+        for code, change in sorted(self.plan.rating_exits.items()):
+            held = self.account.held(code)
+            if change.day <= day and held > 0:  # a refused sale is tried again next open
+                self._order(code, Side.SELL, held, day, at_open=True)
         decision = self.decisions.get(day)
         if decision is not None:
             self.pending_buy = {}
@@ -196,7 +200,8 @@ class _Runner:
         for code in sorted(self.account.shares):
             held = self.account.held(code)
             if self.plan.exits[code] <= day:
-                self._order(code, Side.SELL, held, day, at_open=False)
+                if code not in self.plan.rating_exits:  # those leave at the open
+                    self._order(code, Side.SELL, held, day, at_open=False)
                 continue
             stop = self.plan.stop_loss
             close = value_at(self.panel["close"], day, code)

@@ -24,6 +24,7 @@ import pandas as pd
 from coverbt.backtest.run import BacktestResult, RunOptions, run_backtest
 from coverbt.data.provider import MarketData
 from coverbt.errors import InputError
+from coverbt.strategy.ratings import RatingHistory
 from coverbt.strategy.spec import load_strategy
 from coverbt.universe.load import load_universe
 
@@ -165,11 +166,16 @@ def backtest_file(
     reports_dir: Path,
     options: RunOptions,
     command: str,
+    ratings: RatingHistory | None = None,
 ) -> tuple[BacktestResult, Path, dict[str, object]]:
-    """Load both files, run, write the folder; returns the result, folder and summary."""
+    """Load both files, run, write the folder; returns the result, folder and summary.
+
+    ``ratings`` (e.g. :class:`~coverbt.strategy.ratings.LedgerRatings`) feeds
+    ``exit.on_rating_change``.
+    """
     spec = load_strategy(strategy_file)
     universe = load_universe(universe_file)
-    result = run_backtest(spec, universe, market, options)
+    result = run_backtest(spec, universe, market, options, ratings)
     folder = write_run(result, reports_dir, RunInputs(strategy_file, universe_file, command))
     return result, folder, result.summary(folder.name, str(folder))
 

@@ -14,6 +14,7 @@ from coverbt.data.schema import SeriesKind
 from coverbt.market.rules import PROFILES, Side
 from coverbt.strategy.panel import Panel, load_panel, value_at
 from coverbt.strategy.plan import Plan, build_plan
+from coverbt.strategy.ratings import RatingHistory
 from coverbt.strategy.signal import previous_session
 from coverbt.strategy.spec import StrategySpec
 from coverbt.universe.model import Universe
@@ -79,12 +80,22 @@ def run_backtest(
     universe: Universe,
     market: MarketData,
     options: RunOptions | None = None,
+    ratings: RatingHistory | None = None,
 ) -> BacktestResult:
-    """Compile ``spec`` on ``universe``, execute it on backtrader and account for it."""
+    """Compile ``spec`` on ``universe``, execute it on backtrader and account for it.
+
+    ``ratings``: the later reports ``exit.on_rating_change`` reads (e.g. the ledger's).
+    """
     options = options or RunOptions()
     profile = PROFILES["no_costs"] if options.no_costs else None
     plan, panel = build_plan(
-        spec, universe, market, start=options.start, end=options.end, profile=profile
+        spec,
+        universe,
+        market,
+        start=options.start,
+        end=options.end,
+        profile=profile,
+        ratings=ratings,
     )
     engine = run_backtrader(plan, panel, fractional=options.fractional)
     sessions = panel.sessions[(panel.sessions >= plan.start) & (panel.sessions <= plan.end)]

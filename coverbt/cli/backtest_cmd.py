@@ -47,6 +47,8 @@ def backtest(
     from coverbt.backtest.run import RunOptions
     from coverbt.data.store import open_store
     from coverbt.reports import build_run_report, write_index
+    from coverbt.revisions.ledger import Ledger
+    from coverbt.strategy.ratings import LedgerRatings
 
     ws = Workspace.at(workspace)
     options = RunOptions(
@@ -66,6 +68,7 @@ def backtest(
             ws.reports_dir,
             options,
             command,
+            LedgerRatings(Ledger.in_cache(ws.cache_dir)),
         )
     if report:
         with err_console.status(f"building the report of {folder.name}"):

@@ -96,94 +96,118 @@ def build_panel(
 
     ``lookback`` is the number of sessions before the as-of session the factors need. The
     rows of every code are gathered into flat numpy arrays and scattered into the wide
-    arrays in one step (no per-code pandas work).
+    arrays in one step (no per-code pandas work). The cache is read column-wise in bulk
+    (:meth:`~coverbt.data.store.CacheStore.read_long`); any other provider code by code.
     """
     sessions = sessions_ending(market, as_of, lookback + 1)
     start = (sessions[0] - pd.Timedelta(days=CARRY_DAYS)).date()
     end = sessions[-1].date()
-    frames = _read_bars(market, codes, start, end, progress)
-    lo_day, hi_day = np.datetime64(start, "ns"), np.datetime64(end, "ns")
+    reader = _read_long if hasattr(market, "read_long") else _read_per_code
+    held, code_of_row, flat = reader(market, codes, start, end, progress)
+    has_rows = np.zeros(len(codes), dtype=bool)
+    has_rows[code_of_row] = True
     present: list[str] = []
     missing: dict[str, str] = {}
-    chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("date", "col", *_LONG_COLUMNS)}
-    for code in codes:
-        frame = frames.get(code)
-        if frame is None:
+    column_of = np.full(len(codes), -1, dtype=np.int64)
+    for i, code in enumerate(codes):
+        if code not in held:
             missing[code] = "no daily bars in the cache"
-            continue
-        days = frame.index.to_numpy(dtype="datetime64[ns]")
-        lo, hi = days.searchsorted(lo_day), days.searchsorted(hi_day, side="right")
-        if hi <= lo:
+        elif not has_rows[i]:
             missing[code] = f"no bars between {start} and {end}"
-            continue
-        chunks["date"].append(days[lo:hi])
-        chunks["col"].append(np.full(hi - lo, len(present)))
-        for column in _LONG_COLUMNS:
-            values = (
-                frame[column].to_numpy(dtype=float, na_value=np.nan) if column in frame else None
-            )
-            chunks[column].append(values[lo:hi] if values is not None else np.full(hi - lo, np.nan))
-        present.append(code)
-    panel = _pivot(sessions, present, chunks, missing)
+        else:
+            column_of[i] = len(present)
+            present.append(code)
+    flat["col"] = column_of[code_of_row]
+    panel = _pivot(sessions, present, flat, missing)
     if valuation:
         panel.pe, panel.pb = _valuations(market, present, sessions, start, end)
     return panel
 
 
-def _read_bars(
+LongRows = tuple[set[str], np.ndarray, dict[str, np.ndarray]]
+
+
+def _read_long(
+    market: Any,
+    codes: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    progress: Progress | None,
+) -> LongRows:
+    """The cache's bars of ``codes`` in ``[start, end]`` as flat arrays, read in bulk.
+
+    Each code's series is chosen exactly as ``market.bars`` chooses it
+    (:func:`choice_order`). Returns the codes that have a series, each row's position in
+    ``codes`` and the ``date`` (ns) and value columns.
+    """
+    position = {code: i for i, code in reversed(list(enumerate(codes)))}
+    chosen = _chosen_entries(market.entries(), set(codes), start, end)
+    long = market.read_long(chosen, _LONG_COLUMNS, start=start, end=end, progress=progress)
+    entry_code = np.array([position[e.meta.code] for e in long.entries], dtype=np.int64)
+    flat = dict(long.values)
+    flat["date"] = long.date.astype("datetime64[ns]")
+    return {e.meta.code for e in chosen}, entry_code[long.series], flat
+
+
+def _read_per_code(
     market: MarketData,
     codes: Sequence[str],
     start: dt.date,
     end: dt.date,
     progress: Progress | None,
-) -> dict[str, pd.DataFrame]:
-    """Bars of ``codes`` in ``[start, end]``, the same series ``market.bars`` would serve.
-
-    A provider that can read whole segments (the cache's ``entries``/``read_all``) is read in
-    bulk, choosing each code's series exactly as its ``bars`` does (:func:`choice_order`);
-    any other provider is asked code by code.
-    """
-    out: dict[str, pd.DataFrame] = {}
-    if hasattr(market, "entries") and hasattr(market, "read_all"):
-        chosen = _chosen_entries(market.entries(), set(codes), start, end)
-        for i, series in enumerate(market.read_all(lambda e: e.key in chosen)):
-            out[series.meta.code] = series.frame  # build_panel slices by date
-            if progress is not None:
-                progress(i + 1, len(chosen))
-        return out
+) -> LongRows:
+    """The same rows as :func:`_read_long`, asked of any provider code by code."""
+    lo_day, hi_day = np.datetime64(start, "ns"), np.datetime64(end, "ns")
+    held: set[str] = set()
+    chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("date", "code", *_LONG_COLUMNS)}
     for i, code in enumerate(codes):
         if progress is not None:
             progress(i + 1, len(codes))
         try:
-            out[code] = market.bars(code, kind=SeriesKind.STOCK, start=start, end=end).frame
+            frame = market.bars(code, kind=SeriesKind.STOCK, start=start, end=end).frame
         except DataUnavailableError:
             continue
-    return out
+        held.add(code)
+        days = frame.index.to_numpy(dtype="datetime64[ns]")
+        lo, hi = days.searchsorted(lo_day), days.searchsorted(hi_day, side="right")
+        chunks["date"].append(days[lo:hi])
+        chunks["code"].append(np.full(hi - lo, i, dtype=np.int64))
+        for column in _LONG_COLUMNS:
+            values = (
+                frame[column].to_numpy(dtype=float, na_value=np.nan)
+                if column in frame
+                else np.full(len(frame), np.nan)
+            )
+            chunks[column].append(values[lo:hi])
+    if not chunks["date"]:
+        empty = {k: np.zeros(0) for k in _LONG_COLUMNS}
+        return held, np.zeros(0, dtype=np.int64), {"date": np.zeros(0, "datetime64[ns]"), **empty}
+    flat = {k: np.concatenate(v) for k, v in chunks.items()}
+    return held, flat.pop("code"), flat
 
 
-def _chosen_entries(entries: Iterable[Any], codes: set[str], start: dt.date, end: dt.date) -> set:
+def _chosen_entries(
+    entries: Iterable[Any], codes: set[str], start: dt.date, end: dt.date
+) -> list[Any]:
     by_code: dict[str, list[Any]] = {}
     for entry in entries:
         meta = entry.meta
         if meta.kind is SeriesKind.STOCK and meta.adjust is Adjust.QFQ and meta.code in codes:
             by_code.setdefault(meta.code, []).append(entry)
-    chosen = set()
-    for group in by_code.values():
-        best = group[choice_order([e.meta for e in group], start, end)[0]]
-        chosen.add(best.key)
-    return chosen
+    return [
+        group[choice_order([e.meta for e in group], start, end)[0]] for group in by_code.values()
+    ]
 
 
 def _pivot(
     sessions: pd.DatetimeIndex,
     present: list[str],
-    chunks: dict[str, list[np.ndarray]],
+    flat: dict[str, np.ndarray],
     missing: dict[str, str],
 ) -> Panel:
     if not present:
         empty = pd.DataFrame(index=sessions, columns=pd.Index([], dtype=object), dtype=float)
         return Panel(sessions, [], empty, empty.astype(bool), empty, missing=missing)
-    flat = {k: np.concatenate(v) for k, v in chunks.items()}
     days = np.union1d(np.unique(flat["date"]), sessions.to_numpy(dtype="datetime64[ns]"))
     rows = days.searchsorted(flat["date"])
     cols = flat["col"].astype(int)

@@ -19,6 +19,7 @@ from coverbt.horizon import entry_session, horizon_end, parse_horizon
 from coverbt.market.rules import PROFILES, MarketProfile
 from coverbt.strategy.context import Context
 from coverbt.strategy.panel import Panel, load_panel
+from coverbt.strategy.ratings import RatingExit, RatingHistory, rating_exit
 from coverbt.strategy.rules import (
     CapWeights,
     Rule,
@@ -77,6 +78,8 @@ class Plan:
     stop_loss: float | None = None
     skipped: tuple[Skipped, ...] = field(default_factory=tuple)
     screen_file: Path | None = None  # the screen a ``trigger: screen`` plan read
+    # names sold at the OPEN of ``exits[code]`` (a later rating), not at its close
+    rating_exits: dict[str, RatingExit] = field(default_factory=dict)
 
 
 def build_plan(
@@ -87,14 +90,21 @@ def build_plan(
     start: dt.date | None = None,
     end: dt.date | None = None,
     profile: MarketProfile | None = None,
+    ratings: RatingHistory | None = None,
 ) -> tuple[Plan, Panel]:
-    """The plan of ``spec`` on ``universe`` and the bars it needs (from ``market``)."""
+    """The plan of ``spec`` on ``universe`` and the bars it needs (from ``market``).
+
+    ``ratings`` holds the later reports read by ``exit.on_rating_change`` (``None``: no
+    rating is known beyond the universe's own, so no name leaves on a change).
+    """
     entry = _entry(universe, start)
     if spec.select.index is not None:
         return _index_plan(spec, universe, market, entry, end, profile)
     chosen, skipped = _candidates(spec, universe)
     exits = {c.code: _exit_of(spec, universe, c, entry, end) for c in chosen}
     last = max(exits.values(), default=entry)
+    changes = _rating_exits(spec, universe, chosen, exits, entry, ratings)
+    exits.update({code: change.day for code, change in changes.items()})
     lookback = spec.weigh.lookback if spec.weigh.method == "inverse_vol" else 0
     history = entry - pd.Timedelta(days=int(lookback * _HISTORY_DAYS_PER_SESSION) + 10)
     wanted = {c.code: SeriesKind.STOCK for c in chosen}
@@ -140,8 +150,43 @@ def build_plan(
         stop_loss=spec.exit.stop_loss,
         skipped=tuple(skipped),
         screen_file=screen_file,
+        rating_exits={c: changes[c] for c in names if c in changes},
     )
     return plan, panel
+
+
+def _rating_exits(
+    spec: StrategySpec,
+    universe: Universe,
+    chosen: list[CoveredName],
+    exits: dict[str, pd.Timestamp],
+    entry: pd.Timestamp,
+    ratings: RatingHistory | None,
+) -> dict[str, RatingExit]:
+    """Names a later rating of the report's own source sends out before their horizon."""
+    mode = spec.exit.on_rating_change
+    if mode is None or ratings is None:
+        return {}
+    from coverbt.data.trading_calendar import trading_days
+    from coverbt.revisions.from_universe import report_source
+
+    source = report_source(universe)
+    scale = universe.rating_scale.labels()
+    out = {}
+    for item in chosen:
+        change = rating_exit(
+            mode,
+            ratings,
+            code=item.code,
+            source=source,
+            entry_rating=item.rating,
+            published=universe.report.published,
+            scale=scale,
+            sessions=trading_days(entry, exits[item.code]),
+        )
+        if change is not None:
+            out[item.code] = change
+    return out
 
 
 def _reason(

@@ -6,7 +6,7 @@ A strategy file is a small stack, read top to bottom::
     act:    {trigger: publication, rebalance: null}      # when (or trigger: screen, below)
     select: {a_share: true}                          # which names
     weigh:  {method: equal}                          # how much
-    exit:   {horizon: 6M, stop_loss: null}           # when to leave
+    exit:   {horizon: 6M, stop_loss: null}           # when to leave (on_rating_change: downgrade)
     costs:  a_share_default                          # which cost/market profile
 
 A screen signal picks the names at each decision instead of holding every selected name::
@@ -111,12 +111,19 @@ class Weigh(_Strict):
 
 
 class Exit(_Strict):
-    """When to leave: a fixed horizon or each rating's own, and an optional stop."""
+    """When to leave: a fixed horizon or each rating's own, an optional stop, and optionally
+    on a later rating of the same broker (``on_rating_change``).
+
+    ``on_rating_change: downgrade`` sells a name at the open of the first session after the
+    broker's later report rates it lower on the universe's scale; ``any`` on any other rating,
+    unrated included. Later reports come from the revision ledger (see
+    :mod:`coverbt.strategy.ratings`).
+    """
 
     horizon: str = "6M"
     default_horizon: str = "6M"
     stop_loss: float | None = Field(default=None, lt=0, gt=-1)
-    on_rating_change: bool = False
+    on_rating_change: Literal["downgrade", "any"] | None = None
 
     @field_validator("horizon")
     @classmethod
@@ -131,14 +138,14 @@ class Exit(_Strict):
         _horizon_text(value)
         return value
 
-    @model_validator(mode="after")
-    def _no_ledger(self) -> Self:
-        if self.on_rating_change:
-            raise ValueError(
-                "exit on a rating change needs a ratings ledger, which coverbt does not have "
-                "yet; set on_rating_change: false"
-            )
-        return self
+    @field_validator("on_rating_change", mode="before")
+    @classmethod
+    def _change_kind(cls, value: object) -> object:
+        if value is False:
+            return None
+        if value is True:
+            raise ValueError("say which change to leave on: downgrade or any")
+        return value
 
 
 class StrategySpec(_Strict):
