@@ -37,10 +37,10 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from coverbt.atomic import atomic_write_text
 from coverbt.data.provider import MarketData
 from coverbt.errors import CoverbtError, LockedError
 from coverbt.workspace import Workspace
-from coverbt.yamlio import atomic_write_text
 
 LOCK_NAME = "daily.lock"
 OK, SKIPPED, FAILED, UNAVAILABLE = "ok", "skipped", "failed", "unavailable"

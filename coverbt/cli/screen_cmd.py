@@ -14,7 +14,7 @@ from coverbt.cli.console import console, err_console, print_json
 from coverbt.errors import InputError
 from coverbt.screens.fields import describe_fields
 from coverbt.screens.publish import Outcome
-from coverbt.screens.run import plain
+from coverbt.screens.run import format_value
 from coverbt.screens.service import configured_screens, screen_in_workspace
 from coverbt.workspace import Workspace
 
@@ -94,9 +94,13 @@ def _print(outcome: Outcome) -> None:
         ),
     )
     for code, row in result.selected.iterrows():
-        values = [_text(row[f]) for f in result.value_fields]
+        values = [format_value(row[f]) for f in result.value_fields]
         table.add_row(
-            str(int(row["rank"])), str(code), _text(row["name"]), _text(row["score"]), *values
+            str(int(row["rank"])),
+            str(code),
+            format_value(row["name"]),
+            format_value(row["score"]),
+            *values,
         )
     console.print(table)
     since = outcome.diff.previous_as_of or "no previous run"
@@ -113,15 +117,6 @@ def _print(outcome: Outcome) -> None:
         console.print(f"[yellow]not screened:[/] {len(result.skipped)} (see screen.html)")
         for code, reason in list(result.skipped.items())[:5]:
             console.print(f"  {code}: {reason}", highlight=False)
-
-
-def _text(value: object) -> str:
-    value = plain(value)
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return str(value)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from coverbt.atomic import atomic_write_text
 from coverbt.cli.console import console, err_console, print_json
 from coverbt.errors import InputError
 from coverbt.universe.check import pe_mismatches
@@ -16,7 +17,6 @@ from coverbt.universe.extract import Extraction, extract_universe, slug
 from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
 from coverbt.universe.names import KNOWN_LISTINGS, primary_listings, read_known_listings
 from coverbt.workspace import Workspace
-from coverbt.yamlio import atomic_write_text
 
 universe_app = typer.Typer(
     help="Show, check and extract coverage lists (universe files).", no_args_is_help=True

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from coverbt.atomic import atomic_write_text
 from coverbt.errors import InputError
 from coverbt.reports.charts import (
     contribution_figure,
@@ -34,7 +35,6 @@ from coverbt.reports.summary import RunSummary, summarise_equity
 from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
 from coverbt.scorecard.model import Scorecard
 from coverbt.scorecard.tables import pct
-from coverbt.yamlio import atomic_write_text
 
 RUN_PAGE = "report.html"
 SCORECARD_PAGE = "scorecard.html"

@@ -6,8 +6,6 @@ no GUI backend needed).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
+from coverbt.atomic import atomic_path
 from coverbt.reports.fonts import cjk_family
 from coverbt.scorecard.model import NameScore, Scorecard
 
@@ -30,15 +29,8 @@ DPI = 120
 
 def save_png(fig: Figure, path: Path) -> Path:
     """Write ``fig`` to ``path`` atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

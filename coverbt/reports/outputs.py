@@ -21,8 +21,8 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from coverbt.atomic import atomic_write_text
 from coverbt.reports.html import href, link, page, section
-from coverbt.yamlio import atomic_write_text
 
 SCREENS, DAILY, REVISIONS = "screens", "daily", "revisions"
 SCREEN_PAGE, SCREEN_CSV = "screen.html", "screen.csv"

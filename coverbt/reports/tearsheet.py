@@ -21,8 +21,8 @@ matplotlib.use("Agg")  # before quantstats imports pyplot
 
 import pandas as pd
 
+from coverbt.atomic import atomic_write_text
 from coverbt.data.trading_calendar import periods_per_year
-from coverbt.yamlio import atomic_write_text
 
 # used only for a run shorter than one day, where an annual rate means nothing anyway
 FALLBACK_SESSIONS_PER_YEAR = 242.0

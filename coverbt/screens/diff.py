@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from coverbt.conditions import parse_condition
-from coverbt.screens.run import ScreenResult, plain
+from coverbt.screens.run import ScreenResult, format_value
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,7 @@ class ScreenDiff:
 
 
 def _fmt(value: Any) -> str:
-    value = plain(value)
-    if value is None:
-        return "missing"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    return format_value(value, missing="missing", spec=".4g")
 
 
 def _condition_passes(table: pd.DataFrame, conditions: list[str], code: str) -> dict[str, bool]:

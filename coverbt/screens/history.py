@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from coverbt.atomic import atomic_path
 from coverbt.errors import InputError, LockedError
 from coverbt.screens.run import ScreenResult
 
@@ -150,12 +151,10 @@ class ScreenHistory:
 
 
 def _write_parquet(table: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     frame = table.copy()
     frame.attrs = {}
-    frame.reset_index(drop=True).to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.reset_index(drop=True).to_parquet(tmp, index=False)
 
 
 def _append_line(path: Path, line: str) -> None:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coverbt.atomic import atomic_write_text
 from coverbt.screens.diff import Change, ScreenDiff, diff_runs
 from coverbt.screens.history import ScreenHistory, StoredRun
-from coverbt.screens.run import ScreenResult, plain
-from coverbt.yamlio import atomic_write_text
+from coverbt.screens.run import ScreenResult, format_value, plain
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,8 @@ def write_csv(result: ScreenResult, path: Path) -> None:
 
 def _cell(value: Any) -> str:
     value = plain(value)
-    if value is None:
-        return "<td class='na'>–</td>"
-    if isinstance(value, float):
-        return f"<td class='num'>{value:,.4g}</td>"
-    return f"<td>{html.escape(str(value))}</td>"
+    css = " class='na'" if value is None else " class='num'" if isinstance(value, float) else ""
+    return f"<td{css}>{html.escape(format_value(value))}</td>"
 
 
 def _changes(title: str, changes: list[Change]) -> str:

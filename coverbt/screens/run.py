@@ -82,6 +82,22 @@ def plain(value: Any) -> Any:
     return value
 
 
+def format_value(value: Any, *, missing: str = "–", spec: str = ",.4g") -> str:
+    """A screen value as text: ``missing`` for NaN/None, floats by ``spec``.
+
+    Examples
+    --------
+    >>> format_value(float("nan")), format_value(12345.678), format_value("推荐")
+    ('–', '1.235e+04', '推荐')
+    """
+    value = plain(value)
+    if value is None:
+        return missing
+    if isinstance(value, float):
+        return format(value, spec)
+    return str(value)
+
+
 def universe_codes(
     scope: Scope, market: MarketData, universe: Universe | None
 ) -> tuple[list[str], dict[str, str]]:
