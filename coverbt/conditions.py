@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ from coverbt.errors import InputError
 
 MAX_LENGTH = 2_000  # characters; longer conditions are surely a mistake
 MAX_DEPTH = 40  # nesting depth of the parsed expression
+_SHOWN = 80  # characters of a long condition echoed under an error
+MAX_NUMBER = 1e18  # larger literals are surely a typo (and overflow float arithmetic)
 
 _GRAMMAR = (
     "comparisons of fields with numbers or quoted text (< <= > >= == != in [...]), "
@@ -103,10 +106,16 @@ class _Where:
     def error(
         self, text: str, problem: str, col: int, end: int, *, expected: str, fix: str
     ) -> InputError:
+        column = col + 1
+        if len(text) > _SHOWN:  # show the part around the problem, not a page of digits
+            left = max(0, min(col - 10, len(text) - _SHOWN))
+            tail = "..." if left + _SHOWN < len(text) else ""
+            text = ("..." if left else "") + text[left : left + _SHOWN] + tail
+            col, end = col - left + (3 if left else 0), min(end - left, _SHOWN) + (3 if left else 0)
         width = max(1, end - col)
         caret = f"\n    {text}\n    {' ' * col}{'^' * width}"
         return InputError(
-            f"{problem} (column {col + 1})",
+            f"{problem} (column {column})",
             source=self.source,
             line=self.line,
             field=self.field,
@@ -213,7 +222,7 @@ def _check(node: ast.AST, text: str, where: _Where, names: set[str], depth: int)
                 if not isinstance(right, ast.List | ast.Tuple):
                     raise refuse("`in` needs a list of values", 'write field in ["a", "b"]')
                 for item in right.elts:
-                    if _literal(item) is None:
+                    if _literal(item) is None or not _sane_number(_literal(item)):
                         raise refuse(
                             "the list after `in` may hold only numbers or quoted text",
                             "quote text values",
@@ -229,8 +238,14 @@ def _check(node: ast.AST, text: str, where: _Where, names: set[str], depth: int)
         return
     elif isinstance(node, ast.Constant):
         if isinstance(node.value, bool | int | float | str):
+            if not _sane_number(node.value):
+                raise refuse(
+                    f"number out of range (beyond ±{MAX_NUMBER:g})", "write a smaller number"
+                )
             return
-        raise refuse(f"constant {node.value!r} is not allowed", "use a number or quoted text")
+        raise refuse(
+            "constant " + repr(node.value)[:40] + " is not allowed", "use a number or quoted text"
+        )
     elif isinstance(node, ast.List | ast.Tuple):
         raise refuse("a list is only allowed after `in`")
     else:
@@ -238,6 +253,17 @@ def _check(node: ast.AST, text: str, where: _Where, names: set[str], depth: int)
         raise refuse(message)
     for child in children:
         _check(child, text, where, names, depth + 1)
+
+
+def _sane_number(value: object) -> bool:
+    """Whether a literal is text, a bool, or a finite number within ±:data:`MAX_NUMBER`."""
+    if isinstance(value, bool | str) or not isinstance(value, int | float):
+        return True
+    try:
+        number = float(value)
+    except OverflowError:
+        return False
+    return math.isfinite(number) and abs(number) <= MAX_NUMBER
 
 
 def _literal(node: ast.AST) -> bool | int | float | str | None:

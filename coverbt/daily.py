@@ -3,9 +3,15 @@
 Steps, in order; each is isolated, so one failing step (or one failing screen) is reported
 and the others still run:
 
-1. ``update data`` (skipped with ``--offline``): the data layer's incremental update.
+1. ``update data`` (skipped with ``--offline``): the data layer's incremental update of the
+   series the cache does not yet hold up to the ``--as-of`` session; skipped, without any
+   network call, when the cache already covers it.
 2. ``snapshot consensus`` (skipped with ``--offline``): today's consensus forecasts into the
-   revision ledger.
+   revision ledger. Skipped for a past ``--as-of``: the sites serve only today's figures,
+   and storing them as known on an earlier day would look ahead.
+
+Both steps share one :class:`~coverbt.data.netfail.FetchGuard`: with no route to the
+vendors they fail fast, with one line per failure class, instead of retrying every series.
 3. ``ingest universe``: the report's forecast rows into the ledger (a no-op once present).
 4. ``screen <name>`` for every file in ``strategies/screens`` (stored append-only).
 5. ``scorecard``: the report's hit rates (``coverbt.scorecard``).
@@ -38,8 +44,10 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from coverbt.atomic import atomic_write_text
+from coverbt.data.netfail import FetchGuard
 from coverbt.data.provider import MarketData
 from coverbt.errors import CoverbtError, LockedError
+from coverbt.oserrors import environment_problem
 from coverbt.workspace import Workspace
 
 LOCK_NAME = "daily.lock"
@@ -91,6 +99,10 @@ def _run_step(name: str, job: Job, report: Report | None) -> Step:
         status, detail, data = job()
     except CoverbtError as exc:
         status, detail, data = FAILED, str(exc), {}
+    except OSError as exc:  # a full or read-only disk, said with its path and fix
+        problem = environment_problem(exc)
+        detail = str(problem) if problem else f"internal error {type(exc).__name__}: {exc}"
+        status, data = FAILED, {}
     except Exception as exc:  # a bug in one step must not stop the others; it is reported
         status, detail, data = FAILED, f"internal error {type(exc).__name__}: {exc}", {}
     step = Step(name, status, detail, round(time.perf_counter() - started, 3), data)
@@ -108,8 +120,13 @@ def run_daily(
     market: MarketData | None = None,
     report: Report | None = None,
     lock_timeout: float = 0.0,
+    today: dt.date | None = None,
+    live: MarketData | None = None,
 ) -> DailyRun:
     """Run every step under the workspace's daily lock and write the summary.
+
+    ``today`` (default: the clock's date) tells a past ``as_of`` from today's run; ``live``
+    replaces akshare as the source of the update (tests pass a recorder).
 
     Raises :class:`LockedError` when another run holds the lock and :class:`DailyFailed`
     (after writing the summary) when any step failed.
@@ -126,7 +143,9 @@ def run_daily(
             "released automatically"
         ) from None
     try:
-        return _run_locked(workspace, offline, as_of, universe_path, market, report)
+        return _run_locked(
+            workspace, offline, as_of, universe_path, market, report, today or dt.date.today(), live
+        )
     finally:
         lock.release()
 
@@ -138,11 +157,15 @@ def _run_locked(
     universe_path: Path | None,
     market: MarketData | None,
     report: Report | None,
+    today: dt.date,
+    live: MarketData | None,
 ) -> DailyRun:
-    day = as_of or dt.date.today()
+    day = as_of or today
     steps = [
         _run_step(name, job, report)
-        for name, job in plan(workspace, offline, as_of, day, universe_path, market)
+        for name, job in plan(
+            workspace, offline, as_of, day, universe_path, market, today=today, live=live
+        )
     ]
     folder = workspace.reports_dir / "daily" / day.isoformat()
     run = DailyRun(day, offline, steps, folder)
@@ -166,9 +189,15 @@ def plan(
     day: dt.date,
     universe_path: Path | None,
     market: MarketData | None,
+    *,
+    today: dt.date | None = None,
+    live: MarketData | None = None,
 ) -> list[tuple[str, Job]]:
-    """The steps of one run, as (name, job) pairs; jobs open what they need lazily."""
-    context = _Context(workspace, offline, as_of, day, universe_path, market)
+    """The steps of one run, as (name, job) pairs; jobs open what they need lazily.
+
+    ``today`` defaults to ``day``; ``live`` to akshare (see :func:`run_daily`).
+    """
+    context = _Context(workspace, offline, as_of, day, universe_path, market, today or day, live)
     steps: list[tuple[str, Job]] = [
         ("update data", context.update_data),
         ("snapshot consensus", context.snapshot),
@@ -192,6 +221,9 @@ class _Context:
     day: dt.date
     universe_path: Path | None
     market: MarketData | None = None
+    today: dt.date | None = None
+    live: MarketData | None = None
+    guard: FetchGuard = field(default_factory=FetchGuard)  # shared by update and snapshot
 
     def _universe(self) -> Any:
         from coverbt.universe.load import load_universe
@@ -210,37 +242,55 @@ class _Context:
             return SKIPPED, "--offline: market data not updated", {}
         from coverbt.data.akshare_live import AkshareLive
         from coverbt.data.cache import Cache
-        from coverbt.data.update import universe_targets, update_cache
-
-        results = update_cache(
-            Cache(self.workspace.cache_dir),
-            AkshareLive(),
-            universe_targets(self._universe()),
-            today=self.day,
+        from coverbt.data.update import (
+            failure_summary,
+            last_session,
+            to_fetch,
+            universe_targets,
+            update_cache,
         )
+
+        cache, session = Cache(self.workspace.cache_dir), last_session(self.day)
+        todo = to_fetch(cache, universe_targets(self._universe()), self.day)
+        if not todo:
+            return SKIPPED, f"cache covers {session}, nothing to fetch", {}
+        live = self.live or AkshareLive(guard=self.guard)
+        results = update_cache(cache, live, todo, today=self.day)
         self.market = None  # re-open: the cache changed
         failed = [r for r in results if r.failed]
-        data = {"results": [r.to_json() for r in results]}
+        lines = failure_summary(results)
+        data = {"results": [r.to_json() for r in results], "failures": lines}
+        lacked = f"{len(results)} series the cache lacked up to {session}"
         if failed:
-            names = "; ".join(f"{r.code}: {r.message}" for r in failed)
-            return FAILED, f"{len(failed)} of {len(results)} series failed ({names})", data
+            return FAILED, f"{len(failed)} of the {lacked} failed: " + " | ".join(lines), data
         added = sum(r.rows_added for r in results)
-        return OK, f"{len(results)} series checked, {added} rows added", data
+        return OK, f"fetched the {lacked}: {added} rows added", data
 
     def snapshot(self) -> tuple[str, str, dict[str, Any]]:
         if self.offline:
             return SKIPPED, "--offline: consensus forecasts not fetched", {}
+        today = self.today or dt.date.today()
+        if self.day != today:
+            return (
+                SKIPPED,
+                f"as of {self.day}, not today ({today}): the sites serve only today's consensus, "
+                f"and storing it as known on {self.day} would look ahead. Run `coverbt daily` "
+                "without --as-of to snapshot today's",
+                {},
+            )
         from coverbt.revisions.ledger import Ledger
         from coverbt.revisions.service import take_snapshot
 
         codes = [n.code for n in self._universe().names if n.a_share]
-        result = take_snapshot(Ledger.in_cache(self.workspace.cache_dir), codes, self.day)
+        ledger = Ledger.in_cache(self.workspace.cache_dir)
+        result = take_snapshot(ledger, codes, self.day, guard=self.guard)
         detail = f"{result.records} records fetched, {result.summary.added} new in the ledger"
         if result.problems:
+            lines = result.failure_lines()
             return (
                 FAILED,
-                f"{detail}; {len(result.problems)} problem(s): " + "; ".join(result.problems),
-                {"problems": result.problems},
+                f"{detail}; {len(result.problems)} request(s) failed: " + " | ".join(lines),
+                {"problems": result.problems, "failures": lines},
             )
         return OK, detail, {}
 

@@ -8,10 +8,13 @@ and *how to fix it*. The CLI prints it without a traceback and exits with code 2
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 EXIT_INPUT_ERROR = 2
 EXIT_RUNTIME_ERROR = 1
+EXIT_UNREACHABLE = 3  # no live source could be reached: nothing was fetched
+EXIT_ENVIRONMENT = 4  # the machine, not the input: unwritable or full disk, a damaged file
 
 
 class CoverbtError(Exception):
@@ -77,9 +80,76 @@ class DataUnavailableError(CoverbtError):
     exit_code = EXIT_INPUT_ERROR
 
 
+class FetchFailure(StrEnum):
+    """Why a live fetch failed; commands print one summary line per class.
+
+    ``dns`` and ``refused`` are never retried; ``timeout``, ``http_5xx``, ``empty`` and
+    ``network`` are retried with backoff within the run's budget; ``schema`` (the site changed
+    its answer) is an :class:`InputError`; ``gave_up`` means not tried, because the run had
+    already spent its network budget on failures.
+    """
+
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    HTTP_5XX = "http_5xx"
+    EMPTY = "empty"
+    NETWORK = "network"
+    SCHEMA = "schema"
+    GAVE_UP = "gave_up"
+
+
 class FetchError(CoverbtError):
-    """A live data source failed after its retries."""
+    """A live data source failed (after its retries, when its class allows retries).
+
+    Parameters
+    ----------
+    message : what failed and how to fix it.
+    failure : the class of the failure.
+    host : the site that failed, when known.
+    tried : False when the request was not sent, because an earlier one failed the same
+        way (or the run gave up).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        failure: FetchFailure = FetchFailure.NETWORK,
+        host: str | None = None,
+        tried: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.failure = failure
+        self.host = host
+        self.tried = tried
 
 
 class LockedError(CoverbtError):
     """Another coverbt process holds the lock of a workspace resource."""
+
+
+@dataclass
+class EnvironmentProblem(CoverbtError):
+    """The machine stopped a command: a folder that cannot be written, a full disk, a path
+    that is a file where a folder belongs, a damaged database. Exit code 4.
+
+    Examples
+    --------
+    >>> str(EnvironmentProblem("cannot write: no space left on the device",
+    ...                        path="reports/index.html", fix="free disk space"))
+    'reports/index.html: cannot write: no space left on the device. Fix: free disk space'
+    """
+
+    problem: str
+    path: str | Path | None = None
+    fix: str | None = None
+
+    exit_code = EXIT_ENVIRONMENT
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path is not None else ""
+        return where + self.problem + (f". Fix: {self.fix}" if self.fix else "")

@@ -15,6 +15,8 @@ import pandas as pd
 from coverbt.data.trading_calendar import next_session, trading_days
 
 _HORIZON = re.compile(r"^\s*(\d+)\s*([MWD])\s*$", re.IGNORECASE)
+MAX_HORIZON_YEARS = 30  # longer than any rating promise; keeps dates inside pandas' range
+_PER_YEAR = {"M": 12, "W": 52, "D": 366}
 
 
 def entry_session(published: dt.date | str) -> pd.Timestamp:
@@ -36,6 +38,11 @@ def parse_horizon(text: str) -> pd.DateOffset:
     n, unit = int(match.group(1)), match.group(2).upper()
     if n <= 0:
         raise ValueError(f"horizon {text!r} must be positive")
+    if n > MAX_HORIZON_YEARS * _PER_YEAR[unit]:
+        raise ValueError(
+            f"horizon {text!r} is longer than {MAX_HORIZON_YEARS} years "
+            f"(at most {MAX_HORIZON_YEARS * _PER_YEAR[unit]}{unit})"
+        )
     return {"M": pd.DateOffset(months=n), "W": pd.DateOffset(weeks=n), "D": pd.DateOffset(days=n)}[
         unit
     ]

@@ -97,10 +97,6 @@ def ensure_data(
     update: Updater | None = None,
 ) -> MarketData:
     """The cache as a provider, once it covers ``window`` (see the module docstring)."""
-    if not workspace.cache_dir.exists() and (offline or update is None):
-        raise DataUnavailableError(
-            f"no market-data cache in {workspace.cache_dir}: fill it with {IMPORT_HINT}"
-        )
     if not offline and update is not None:
         if not workspace.cache_dir.exists():
             update(workspace.cache_dir, universe, None)
@@ -168,15 +164,19 @@ def run_pipeline(
     from coverbt.reports import build_run_report, write_index, write_scorecard_report
     from coverbt.revisions.ledger import Ledger
     from coverbt.strategy.ratings import LedgerRatings
+    from coverbt.strategy.spec import load_strategy
 
     step = progress or (lambda _s, _d, _t: None)
     universe = load_universe(universe_file)
     files = strategy_files(workspace, strategies)
+    for path in files:  # a broken file fails the run now, not after the backtests before it
+        load_strategy(path)
     total = len(files) + 3
     step("checking market data", 0, total)
     market = ensure_data(
         workspace, universe, data_window(universe, ["6M"]), offline=offline, update=update
     )
+    workspace.reports_dir.mkdir(parents=True, exist_ok=True)  # fail now, not after the backtests
     runs = []
     ratings = LedgerRatings(Ledger.in_cache(workspace.cache_dir))  # read once, if a file asks
     for i, path in enumerate(files, start=1):

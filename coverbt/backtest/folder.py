@@ -13,7 +13,6 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -21,9 +20,12 @@ from typing import cast
 
 import pandas as pd
 
+from coverbt import jsonio
+from coverbt.atomic import temp_dir
 from coverbt.backtest.run import BacktestResult, RunOptions, run_backtest
 from coverbt.data.provider import MarketData
 from coverbt.errors import InputError
+from coverbt.locks import reports_lock, sweep_temporaries
 from coverbt.strategy.ratings import RatingHistory
 from coverbt.strategy.spec import load_strategy
 from coverbt.universe.load import load_universe
@@ -121,20 +123,31 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
 
 
 def write_run(result: BacktestResult, reports_dir: Path, inputs: RunInputs) -> Path:
-    """Write the run folder atomically and return its path."""
+    """Write the run folder atomically, under the reports lock, and return its path."""
     run_id = run_id_for(result, inputs)
+    info = manifest(result, inputs, run_id, reports_dir / run_id)
+    with reports_lock(reports_dir):
+        sweep_temporaries(reports_dir)
+        return _move_in(result, reports_dir, run_id, info)
+
+
+def _move_in(result: BacktestResult, reports_dir: Path, run_id: str, info: dict) -> Path:
     target = reports_dir / run_id
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=reports_dir, prefix=f".{run_id}."))
+    tmp = temp_dir(reports_dir, prefix=f".{run_id}.")
     try:
-        _write_files(result, tmp, manifest(result, inputs, run_id, target))
+        _write_files(result, tmp, info)
         if target.exists():
-            old = Path(tempfile.mkdtemp(dir=reports_dir, prefix=f".{run_id}.old."))
+            old = temp_dir(reports_dir, prefix=f".{run_id}.old.")
             os.replace(target, old / run_id)
             os.replace(tmp, target)
             shutil.rmtree(old)
         else:
             os.replace(tmp, target)
+    except OSError as exc:  # a full or read-only disk: the error names the run folder
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -155,7 +168,7 @@ def _write_files(result: BacktestResult, folder: Path, info: dict) -> None:
     positions["date"] = positions["date"].dt.strftime("%Y-%m-%d")
     positions.to_csv(folder / "positions.csv", index=False, float_format=fmt)
     result.per_name.to_csv(folder / "per_name.csv", index=False, float_format=fmt)
-    text = json.dumps(info, ensure_ascii=False, indent=2, default=str)
+    text = jsonio.dumps(info, ensure_ascii=False, indent=2, default=str)
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
 
 
@@ -175,6 +188,7 @@ def backtest_file(
     """
     spec = load_strategy(strategy_file)
     universe = load_universe(universe_file)
+    reports_dir.mkdir(parents=True, exist_ok=True)  # an unwritable reports/ fails before the run
     result = run_backtest(spec, universe, market, options, ratings)
     folder = write_run(result, reports_dir, RunInputs(strategy_file, universe_file, command))
     return result, folder, result.summary(folder.name, str(folder))

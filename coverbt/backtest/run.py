@@ -12,6 +12,7 @@ from coverbt.backtest.ledger import holdings, portfolio_value, positions_frame
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import SeriesKind
 from coverbt.market.rules import PROFILES, Side
+from coverbt.strategy.checks import no_trade_error
 from coverbt.strategy.panel import Panel, load_panel, value_at
 from coverbt.strategy.plan import Plan, build_plan
 from coverbt.strategy.ratings import RatingHistory
@@ -98,6 +99,12 @@ def run_backtest(
         ratings=ratings,
     )
     engine = run_backtrader(plan, panel, fractional=options.fractional)
+    if not engine.fills:
+        first = next(d for d in plan.decisions if d.weights)
+        boards = {code: item.board for code, item in plan.instruments.items()}
+        raise no_trade_error(
+            spec, first.weights, boards, panel["close"], first.date, fractional=options.fractional
+        )
     sessions = panel.sessions[(panel.sessions >= plan.start) & (panel.sessions <= plan.end)]
     shares, cash = holdings(engine.fills, sessions, list(plan.instruments), plan.capital)
     value = portfolio_value(shares, cash, panel["close"])

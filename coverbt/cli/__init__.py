@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import typer
+from rich.markup import escape
 
 from coverbt.cli import (
     backtest_cmd,
@@ -21,8 +23,9 @@ from coverbt.cli import (
     screen_cmd,
     universe_cmd,
 )
-from coverbt.cli.console import err_console
+from coverbt.cli.console import err_console, install_notices
 from coverbt.errors import EXIT_RUNTIME_ERROR, CoverbtError
+from coverbt.oserrors import environment_problem
 
 app = typer.Typer(
     name="coverbt",
@@ -31,6 +34,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _setup() -> None:
+    """Backtest and score a broker report's coverage list on the A-share market."""
+    install_notices()
+
 
 for module in (
     universe_cmd,
@@ -54,7 +65,9 @@ def main() -> None:
     try:
         app()
     except CoverbtError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # the message quotes user input: print it literally, never as rich markup
+        message = escape(str(exc))
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
@@ -64,14 +77,26 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_RUNTIME_ERROR)
+    except OSError as exc:
+        problem = environment_problem(exc)
+        if problem is None or os.environ.get("COVERBT_DEBUG"):
+            _internal_error(exc)
+        message = escape(str(problem))
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        sys.exit(problem.exit_code)
     except Exception as exc:
-        if os.environ.get("COVERBT_DEBUG"):
-            raise
-        err_console.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "This is a bug in coverbt. Re-run with COVERBT_DEBUG=1 for the "
-            "traceback and report it.",
-            highlight=False,
-            soft_wrap=True,
-        )
-        sys.exit(EXIT_RUNTIME_ERROR)
+        _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """Print an unexpected exception as a bug (with its traceback under COVERBT_DEBUG=1)."""
+    if os.environ.get("COVERBT_DEBUG"):
+        raise exc
+    err_console.print(
+        f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+        "This is a bug in coverbt. Re-run with COVERBT_DEBUG=1 for the "
+        "traceback and report it.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.exit(EXIT_RUNTIME_ERROR)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from coverbt.cli.console import console, err_console, print_json
+from coverbt.cli.progress import import_step, progress_bar
 from coverbt.data.akshare_live import AkshareLive
 from coverbt.data.cache import Cache
 from coverbt.data.coverage import OK, catalog_groups, universe_coverage
@@ -24,7 +24,16 @@ from coverbt.data.store import (
     reacquire_commands,
     verify_cache,
 )
-from coverbt.data.update import SKIPPED, universe_targets, update_cache
+from coverbt.data.update import (
+    SKIPPED,
+    UpdateResult,
+    failure_summary,
+    universe_targets,
+    unreachable,
+    update_cache,
+)
+from coverbt.data.validate import import_horizon
+from coverbt.errors import EXIT_UNREACHABLE, InputError
 from coverbt.horizon import entry_session, horizon_end
 from coverbt.universe.load import load_universe
 from coverbt.workspace import Workspace
@@ -38,21 +47,14 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 MAX_SERIES_ROWS = 60  # more series than this: one row per source instead
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[current]}", style="dim"),
-        console=err_console,
-        transient=True,
-    )
-
-
 @data_app.command("import")
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="A vendor CSV, a folder of them, or a .tar.gz.")],
+    path: Annotated[
+        Path | None, typer.Argument(help="A vendor CSV, a folder of them, or a .tar.gz.")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Import coverbt's built-in sample instead.")
+    ] = False,
     fmt: Annotated[
         str, typer.Option("--format", help=f"One of {', '.join(FORMAT_CHOICES)}.")
     ] = "auto",
@@ -63,14 +65,17 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import vendor files into data_cache/. Bad files are listed; exit 2 if any."""
-    with _progress() as bar:
-        task = bar.add_task("import", total=None, current="")
-
-        def step(origin: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, current=Path(origin).name[-40:])
-
+    if sample or path is None:
+        _import_sample(Workspace.at(workspace).cache_dir, path, sample, as_json)
+        return
+    with progress_bar(f"import: counting the files of {path.name}", quiet=as_json) as update:
         summary = import_path(
-            Workspace.at(workspace).cache_dir, path, fmt, progress=step, replace=replace
+            Workspace.at(workspace).cache_dir,
+            path,
+            fmt,
+            progress=import_step(update),
+            replace=replace,
+            latest=import_horizon(),  # no bar after the calendar's last known day
         )
     if as_json:
         print_json(summary.to_json())
@@ -86,6 +91,21 @@ def import_cmd(
     if summary.errors:
         err_console.print(f"{len(summary.errors)} bad file(s) skipped; the others were imported")
         raise typer.Exit(2)
+
+
+def _import_sample(cache_dir: Path, path: Path | None, sample: bool, as_json: bool) -> None:
+    from coverbt.data.sample import describe, seed_cache
+
+    if path is not None or not sample:
+        raise typer.BadParameter(
+            "give a PATH to vendor files, or --sample for the built-in sample (not both)",
+            param_hint="PATH / --sample",
+        )
+    written = seed_cache(cache_dir)
+    if as_json:
+        print_json({"sample": describe(), "series_written": written})
+    else:
+        console.print(f"imported {describe()}: {written} series written", highlight=False)
 
 
 @data_app.command("status")
@@ -246,6 +266,13 @@ def reconcile_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare every pair of sources of CODE: daily-return and level differences."""
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise InputError(
+            f"not a 6-digit code: {code!r}",
+            field="CODE",
+            expected="a 6-digit stock or index code such as 603383 or 000300",
+            fix="pass the code without exchange prefix or suffix",
+        )
     store = open_store(Workspace.at(workspace).cache_dir)
     lo = _date(start, "--start") if start else None
     hi = _date(end, "--end") if end else None
@@ -305,14 +332,16 @@ def update_cmd(
 ) -> None:
     """Fetch the missing tail of every A-share (bars, PE/PB) and both benchmarks (akshare).
 
-    Exit 1 if any name failed (the others are still stored).
+    Failures are summed up in one line per class (DNS, refused, timeout, HTTP 5xx, empty
+    answer, schema change); --json lists each series. Exit 1 if any series failed (the
+    others are still stored); exit 3 if the vendors could not be reached at all (nothing
+    was fetched; gives up within about 20 s of failed requests).
     """
     targets = universe_targets(load_universe(universe or Workspace.at(workspace).default_universe))
-    with _progress() as bar:
-        task = bar.add_task("update", total=len(targets), current="")
+    with progress_bar("update", quiet=as_json) as update:  # drawn on a terminal only
 
         def step(code: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, current=code)
+            update("update", done, total, code)
 
         results = update_cache(
             Cache(Workspace.at(workspace).cache_dir),
@@ -321,27 +350,51 @@ def update_cmd(
             offline=offline,
             progress=step,
         )
+    _report_update(results, as_json)
+
+
+def _report_update(results: list[UpdateResult], as_json: bool) -> None:
+    """Print the update's results (a table, or JSON), then one line per failure class;
+    exit 3 when the vendors were unreachable, 1 when any series failed."""
+    lost = unreachable(results)
     if as_json:
-        print_json({"results": [r.to_json() for r in results]})
-    else:
-        table = Table("code", "name", "kind", "status", "rows added", "first", "last")
+        print_json(
+            {
+                "results": [r.to_json() for r in results],
+                "failures": failure_summary(results),
+                "unreachable": lost,
+            }
+        )
+    elif not lost:
+        console.print(_update_table(results))
         for r in results:
-            style = "red" if r.failed else "green" if r.status != SKIPPED else "yellow"
-            table.add_row(
-                r.code,
-                r.name,
-                r.kind,
-                f"[{style}]{r.status}[/]",
-                str(r.rows_added),
-                r.first or "",
-                r.last or "",
-            )
-        console.print(table)
-        for r in results:
-            if r.failed or r.message:
+            if r.message and not r.failed:
                 err_console.print(f"{r.code}: {r.message}", highlight=False, soft_wrap=True)
+    if not as_json:
+        for line in failure_summary(results):
+            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    if lost:
+        if not as_json:
+            err_console.print("nothing was fetched; the cache was not changed")
+        raise typer.Exit(EXIT_UNREACHABLE)
     if any(r.failed for r in results):
         raise typer.Exit(1)
+
+
+def _update_table(results: list[UpdateResult]) -> Table:
+    table = Table("code", "name", "kind", "status", "rows added", "first", "last")
+    for r in results:
+        style = "red" if r.failed else "green" if r.status != SKIPPED else "yellow"
+        table.add_row(
+            r.code,
+            r.name,
+            r.kind,
+            f"[{style}]{r.status}[/]",
+            str(r.rows_added),
+            r.first or "",
+            r.last or "",
+        )
+    return table
 
 
 def _kind(text: str) -> str:

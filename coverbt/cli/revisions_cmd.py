@@ -104,8 +104,8 @@ def snapshot(universe: UniverseOpt = None, workspace: WorkspaceOpt = Path(".")) 
             dt.date.today(),
             progress=lambda label: status.update(f"fetching {label}"),
         )
-    for problem in result.problems:
-        err_console.print(f"[yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
+    for line in result.failure_lines():  # one line per failure class, not per request
+        err_console.print(f"[yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
     console.print(_summary_text(f"snapshot of {len(codes)} codes", result.summary))
     if result.problems:
         raise typer.Exit(2 if result.records == 0 else 1)

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated, cast
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from coverbt.cli.console import console, err_console
+from coverbt.cli.console import console
+from coverbt.cli.progress import progress_bar
 from coverbt.scorecard.tables import pct, ratings_table
 from coverbt.workspace import Workspace
 
@@ -39,12 +39,10 @@ def run(
     ws = Workspace.at(workspace)
     wanted = parse_horizons(horizons)
     names = [s.strip() for s in strategies.split(",") if s.strip()]
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("coverbt run", total=None)
+    with progress_bar("run: starting") as update:
 
         def step(label: str, done: int, total: int) -> None:
-            bar.update(task, description=label, completed=done, total=total)
+            update(f"run: {label}", done, total)
 
         result = run_pipeline(
             ws,

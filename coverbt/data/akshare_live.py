@@ -5,9 +5,11 @@ akshare assigns column names by position, so a site that drops or renames a fiel
 breaks akshare (a ``KeyError`` or a length mismatch) or silently shifts columns. Both
 become an :class:`~coverbt.errors.InputError` naming the akshare function and the field;
 a shifted column is then caught by :func:`~coverbt.data.validate.validate_bars` (high
-below close, ...). Network trouble (timeout, HTTP 5xx, an empty or null answer, the
-typical reply to a banned IP) is retried with exponential backoff, then raised as
-:class:`~coverbt.errors.FetchError`. Nothing here writes to the cache.
+below close, ...). Network trouble is classified by :mod:`coverbt.data.netfail`: a DNS
+failure or a refused connection fails at once, a timeout, an HTTP 5xx or an empty answer
+(the typical reply to a banned IP) is retried with exponential backoff while the run's
+budget lasts; each ends as a :class:`~coverbt.errors.FetchError` carrying its class.
+Nothing here writes to the cache.
 
 Functions used: ``stock_zh_a_hist`` (qfq/hfq/raw), ``index_zh_a_hist`` (CSI 300),
 ``index_hist_sw`` (Shenwan 801750), ``stock_value_em`` (PE TTM, PB),
@@ -17,15 +19,14 @@ Functions used: ``stock_zh_a_hist`` (qfq/hfq/raw), ``index_zh_a_hist`` (CSI 300)
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
-import requests
 
+from coverbt.data.netfail import NOT_RETRIED, EmptyAnswer, FetchGuard, fetch_error
 from coverbt.data.provider import SW_COMPUTER
 from coverbt.data.schema import Adjust, Series, SeriesKind, SeriesMeta
 from coverbt.data.validate import validate_valuation
@@ -52,18 +53,6 @@ INDEX_EM_FORMAT = replace(
 _ADJUST_ARG = {Adjust.QFQ: "qfq", Adjust.HFQ: "hfq", Adjust.NONE: ""}
 
 
-class _EmptyAnswer(Exception):
-    """The site answered with no rows (or null data): often a blocked IP."""
-
-
-def _akshare_transient() -> tuple[type[BaseException], ...]:
-    """akshare's own network errors (raised by its request helpers after their retries),
-    looked up only once akshare is loaded, so importing this module stays fast."""
-    module = sys.modules.get("akshare.exceptions")
-    names = ("NetworkError", "RateLimitError", "APIError", "DataParsingError")
-    return tuple(getattr(module, n) for n in names if hasattr(module, n))
-
-
 def _default_api() -> Any:
     import akshare  # imported lazily: it is slow to import and needs no network to load
 
@@ -79,6 +68,8 @@ class AkshareLive:
     retries : attempts per call before :class:`FetchError`.
     backoff : seconds before the 2nd attempt; doubles each time.
     sleep : how to wait (tests pass a recorder).
+    guard : the run's circuit breaker and failure budget (default: a new one, so one
+        provider serves one run).
     """
 
     def __init__(
@@ -88,11 +79,13 @@ class AkshareLive:
         retries: int = 3,
         backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        guard: FetchGuard | None = None,
     ) -> None:
         self._api = api
         self.retries = retries
         self.backoff = backoff
         self.sleep = sleep
+        self.guard = guard or FetchGuard()
 
     @property
     def api(self) -> Any:
@@ -101,30 +94,37 @@ class AkshareLive:
         return self._api
 
     def call(self, function: str, **kwargs: Any) -> pd.DataFrame:
-        """Call ``akshare.<function>(**kwargs)`` with retries; never returns an empty frame."""
+        """Call ``akshare.<function>(**kwargs)`` under the run's :class:`FetchGuard`; never
+        returns an empty frame.
+
+        A DNS failure or a refused connection fails at once (and opens the guard's
+        circuit); a timeout, an HTTP 5xx or an empty answer is retried with exponential
+        backoff while the guard's budget lasts; a changed answer is an :class:`InputError`.
+        """
         what = f"akshare.{function}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
-        last: Exception | None = None
-        for attempt in range(self.retries):
-            if attempt:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+
+        def fetch() -> pd.DataFrame:
             try:
                 frame = getattr(self.api, function)(**kwargs)
-                if frame is None or len(frame) == 0:
-                    raise _EmptyAnswer("the site returned no rows")
-                return frame
-            except (requests.RequestException, _EmptyAnswer, TypeError) as exc:
-                last = exc  # network, HTTP error page, null data: worth another try
-            except (KeyError, ValueError) as exc:
-                raise _schema_error(function, exc) from None
-            except Exception as exc:
-                if not isinstance(exc, _akshare_transient()):
+            except TypeError as exc:  # akshare subscripting a null answer
+                raise EmptyAnswer(f"null data ({exc})") from exc
+            if frame is None or len(frame) == 0:
+                raise EmptyAnswer("the site returned no rows")
+            return frame
+
+        for attempt in range(1, self.retries + 1):
+            try:
+                return self.guard.once(function, what, fetch)
+            except FetchError as error:
+                last = error.__cause__  # None: not tried (circuit open or budget spent)
+                if last is None or error.failure in NOT_RETRIED:
                     raise
-                last = exc  # akshare's own retry loop gave up (stock_value_em, ...)
-        raise FetchError(
-            f"{what} failed {self.retries} times, last: {type(last).__name__}: {last}. "
-            "Check the network; an empty answer often means the site is rate-limiting this "
-            "IP: wait and run the command again. The cache was not changed."
-        )
+                delay = self.backoff * 2 ** (attempt - 1)
+                if attempt == self.retries or not self.guard.wait(delay, self.sleep):
+                    raise fetch_error(what, last, error.failure, attempts=attempt) from None
+            except (KeyError, ValueError, IndexError) as exc:
+                raise _schema_error(function, exc) from None
+        raise AssertionError("unreachable: the loop returns or raises")
 
     # --- MarketData ---------------------------------------------------------------------
 

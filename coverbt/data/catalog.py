@@ -14,6 +14,11 @@ Tables
     code to name, from the vendors' code lists.
 ``history``
     one row per import or update run, append-only.
+``pending_files``
+    segment files this catalog made that are not part of the cache: being written (a
+    killed write leaves one) or superseded by a newer segment. The next write deletes
+    them. A segment file the catalog does not list in ``segments`` or here is never
+    deleted (it may belong to a lost catalog: see :mod:`coverbt.data.recover`).
 
 SQLite runs in WAL mode: a transaction is all or nothing even when the process is killed,
 so the catalog always points at complete segment files.
@@ -56,6 +61,7 @@ CREATE TABLE IF NOT EXISTS code_names (
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL, summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pending_files (name TEXT PRIMARY KEY, since TEXT NOT NULL);
 """
 
 
@@ -78,9 +84,13 @@ class Entry:
 def connect(path: Path) -> sqlite3.Connection:
     """Open (and create if needed) the catalog at ``path`` for writing."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(_DDL)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(_DDL)
+    except BaseException:
+        conn.close()  # a damaged file: the caller reports it
+        raise
     return conn
 
 
@@ -143,10 +153,11 @@ def record(
 ) -> None:
     """Add a segment and point the given series at it; one transaction.
 
-    Segments no series refers to any more are dropped from the catalog (their files are
-    deleted by the caller after this commits).
+    Segments no series refers to any more are dropped from the catalog and listed in
+    ``pending_files`` (the caller deletes the files after this commits, or the next write
+    does).
     """
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    now = _now()
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
@@ -163,11 +174,34 @@ def record(
                 "INSERT INTO suspensions VALUES (?, ?, ?, ?, ?)",
                 [(*entry.key, day.isoformat()) for day in gaps.get(entry.key, ())],
             )
-        conn.execute("DELETE FROM segments WHERE name NOT IN (SELECT DISTINCT segment FROM series)")
+        conn.execute("DELETE FROM pending_files WHERE name=?", (segment.name,))
+        unused = "FROM segments WHERE name NOT IN (SELECT DISTINCT segment FROM series)"
+        conn.execute(f"INSERT OR IGNORE INTO pending_files SELECT name, ? {unused}", (now,))
+        conn.execute(f"DELETE {unused}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def add_pending(conn: sqlite3.Connection, name: str) -> None:
+    """Claim a segment file about to be written (committed before the file exists)."""
+    conn.execute("INSERT OR IGNORE INTO pending_files VALUES (?, ?)", (name, _now()))
+
+
+def pending(conn: sqlite3.Connection) -> set[str]:
+    """Segment files this catalog claimed that are not part of the cache."""
+    known = set(segments(conn))
+    return {r[0] for r in conn.execute("SELECT name FROM pending_files")} - known
+
+
+def clear_pending(conn: sqlite3.Connection, names: Iterable[str]) -> None:
+    """Forget claimed files once they are deleted."""
+    conn.executemany("DELETE FROM pending_files WHERE name=?", [(n,) for n in names])
 
 
 _PLACEHOLDERS = "(" + ", ".join("?" * 16) + ")"
@@ -259,3 +293,8 @@ def drop_segments(conn: sqlite3.Connection, names: Sequence[str]) -> list[Entry]
         conn.execute("ROLLBACK")
         raise
     return dropped
+
+
+def entry_from_row(row: Sequence[object]) -> Entry:
+    """An :class:`Entry` from the 16 values of a ``series`` row (in table order)."""
+    return _entry(row)

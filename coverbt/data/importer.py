@@ -6,6 +6,13 @@ good ones are stored, and the command exits with code 2 at the end if any was ba
 and name lists (baostock's ``code,tradeStatus,code_name``) found among the files go into
 the catalog's ``code_names``.
 
+A series already cached is merged with the incoming one (new dates added, shared dates
+compared; see :mod:`coverbt.data.merge`); a disagreement leaves the cached series
+unchanged and is reported like a bad file (exit 2), unless ``--replace`` is given.
+
+Bars dated after the calendar's last known day are refused
+(:func:`~coverbt.data.validate.import_horizon`), or after ``latest`` when a caller gives it.
+
 Series are written in batches of :data:`BATCH_SIZE` (one parquet segment per batch), so
 a killed import keeps every batch committed before it, and re-running it finishes the
 rest (the committed ones come out ``unchanged``).
@@ -78,8 +85,15 @@ def run_import(
     progress: Progress | None = None,
     *,
     replace: bool = False,
+    latest: dt.date | None = None,
 ) -> ImportSummary:
-    """Import everything under ``path`` into ``cache`` (holding its lock throughout)."""
+    """Import everything under ``path`` into ``cache`` (holding its lock throughout).
+
+    Bars dated after ``latest`` are refused; ``coverbt data import`` passes
+    :func:`~coverbt.data.validate.import_horizon`. Without it the bound is the
+    trading calendar's last known day, so a library call does not depend on the clock
+    (the test suite runs with the clock moved).
+    """
     if fmt not in FORMAT_CHOICES:
         raise InputError(
             f"unknown format {fmt!r}",
@@ -97,7 +111,7 @@ def run_import(
         batch: list[Series] = []
         for origin, text in iter_vendor_texts(path, on_error=summary.errors.append):
             summary.files += 1
-            _one_file(writer, origin, text, fmt, batch, summary)
+            _one_file(writer, origin, text, (fmt, latest), batch, summary)
             if len(batch) >= BATCH_SIZE:
                 _flush(writer, batch, summary, replace)
             if progress:
@@ -109,13 +123,18 @@ def run_import(
 
 
 def _one_file(
-    writer: Writer, origin: str, text: str, fmt: str, batch: list[Series], summary: ImportSummary
+    writer: Writer,
+    origin: str,
+    text: str,
+    how: tuple[str, dt.date | None],
+    batch: list[Series],
+    summary: ImportSummary,
 ) -> None:
     try:
         if is_stock_list(text):
             summary.names += writer.put_names(parse_code_names(text, origin), origin)
             return
-        series = parse_vendor_csv(text, origin, fmt)
+        series = parse_vendor_csv(text, origin, how[0], latest=how[1])
     except InputError as exc:
         summary.errors.append(exc)
         return
@@ -127,3 +146,5 @@ def _flush(writer: Writer, batch: list[Series], summary: ImportSummary, replace:
     if batch:
         summary.outcomes.update(o.value for o in writer.put(batch, replace=replace))
         batch.clear()
+    summary.errors.extend(writer.conflicts)  # bars differing from the cached ones
+    writer.conflicts.clear()

@@ -18,8 +18,9 @@ from coverbt.errors import DataUnavailableError
 # akshare's qfq is the vendor's own; on 603383 it departs from both by up to 0.44% a day
 # (45 days above 0.1% in 2024-06-07..2024-12-31; `coverbt data reconcile 603383`), so it
 # is used where it is the only source (the STAR names) or the only one covering the window
-# (a fresh `coverbt data update` tail).
-SOURCE_PREFERENCE: tuple[str, ...] = ("baostock", "tushare", "akshare")
+# (a fresh `coverbt data update` tail). The built-in sample (:mod:`coverbt.data.sample`)
+# comes last: any real import covering the window wins over it.
+SOURCE_PREFERENCE: tuple[str, ...] = ("baostock", "tushare", "akshare", "sample")
 
 
 def preference_rank(source: str) -> int:
@@ -106,7 +107,8 @@ class InMemoryProvider:
     def valuation(
         self, code: str, *, start: dt.date | None = None, end: dt.date | None = None
     ) -> pd.DataFrame:
-        for item in self.sources(code):
+        # a bar file's own PE/PB first, then a valuation series (the sample's, for example)
+        for item in self.sources(code) + self.sources(code, SeriesKind.VALUATION):
             if "pe_ttm" in item.frame.columns and item.frame["pe_ttm"].notna().any():
                 cols = [c for c in VALUATION_COLUMNS if c in item.frame.columns]
                 return item.between(start, end).frame[cols].copy()

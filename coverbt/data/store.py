@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from coverbt.data import catalog, trading_calendar
-from coverbt.data.cache import SEGMENT_DIR, Cache
+from coverbt.data import catalog, recover, trading_calendar
+from coverbt.data.cache import ORIGIN_SEPARATOR, SEGMENT_DIR, Cache
 from coverbt.data.catalog import Entry
 from coverbt.data.importer import ImportSummary, run_import
 from coverbt.data.memory import choice_order
@@ -55,7 +55,10 @@ from coverbt.data.schema import VALUATION_COLUMNS, Adjust, Series, SeriesKind, S
 from coverbt.data.segments import STORED_COLUMNS, SegmentInfo, SegmentReader, file_crc32
 from coverbt.errors import CoverbtError, DataUnavailableError
 
-IMPORT_HINT = "`coverbt data import ../shared/market-data` (vendor files) or `coverbt data update`"
+IMPORT_HINT = (
+    "`coverbt data import PATH` (vendor files), `coverbt data import --sample` (the built-in "
+    "sample of the report's market) or `coverbt data update` (akshare)"
+)
 REPAIR_HINT = "run `coverbt data verify --repair`, then import or update the series again"
 
 
@@ -80,14 +83,23 @@ class LongBars:
     values: dict[str, np.ndarray]
 
 
-def open_store(cache_dir: Path) -> CacheStore:
+def open_store(cache_dir: Path, *, seed: bool = True) -> CacheStore:
     """The cache in ``cache_dir`` as a read-only provider.
+
+    An empty cache (nothing ever imported) is first seeded from the built-in sample
+    (:func:`coverbt.data.sample.seed_if_empty`, which says so in one line), unless
+    ``seed`` is False.
 
     Raises
     ------
     DataUnavailableError
-        when nothing was ever imported into ``cache_dir``.
+        when nothing was ever imported into ``cache_dir`` and ``seed`` is False.
     """
+    if seed:
+        from coverbt.data.sample import seed_if_empty
+
+        seed_if_empty(Path(cache_dir))
+    recover.check_readable(Path(cache_dir))
     if not Cache(Path(cache_dir)).exists():
         raise DataUnavailableError(
             f"no market-data cache in {cache_dir}: fill it with {IMPORT_HINT}"
@@ -387,9 +399,12 @@ def import_path(
     progress: Callable[[str, int, int], None] | None = None,
     *,
     replace: bool = False,
+    latest: dt.date | None = None,
 ) -> ImportSummary:
     """Import a vendor file, folder or ``.tar.gz`` into the cache (see the importer)."""
-    return run_import(Cache(Path(cache_dir)), Path(path), fmt, progress, replace=replace)
+    return run_import(
+        Cache(Path(cache_dir)), Path(path), fmt, progress, replace=replace, latest=latest
+    )
 
 
 LIVE_ORIGIN_PREFIX = "akshare:"
@@ -408,9 +423,9 @@ def reacquire_commands(dropped: list[Entry]) -> list[str]:
     ...                     N(meta=N(origin="akshare:stock_value_em(688041)"))])
     ['coverbt data import /d/x.tar.gz', 'coverbt data update']
     """
-    files = sorted({e.meta.origin.split("!")[0] for e in dropped
-                    if not e.meta.origin.startswith(LIVE_ORIGIN_PREFIX)})  # fmt: skip
-    live = any(e.meta.origin.startswith(LIVE_ORIGIN_PREFIX) for e in dropped)
+    origins = [o for e in dropped for o in e.meta.origin.split(ORIGIN_SEPARATOR)]
+    files = sorted({o.split("!")[0] for o in origins if not o.startswith(LIVE_ORIGIN_PREFIX)})
+    live = any(o.startswith(LIVE_ORIGIN_PREFIX) for o in origins)
     return [f"coverbt data import {path}" for path in files] + (
         ["coverbt data update"] if live else []
     )
@@ -420,9 +435,18 @@ def verify_cache(cache_dir: Path, *, repair: bool = False) -> tuple[dict[str, st
     """Check every segment of the cache; with ``repair``, forget the damaged ones.
 
     Returns the problems (segment file -> message) and, when repairing, the series that
-    were dropped (their ``meta.origin`` says what to import again).
+    were dropped (their ``meta.origin`` says what to import again). A missing or damaged
+    catalog is a problem under the key ``catalog.sqlite``; repairing rebuilds it from the
+    segments (:func:`coverbt.data.recover.rebuild_catalog`).
     """
-    store = open_store(cache_dir)
+    lost = recover.catalog_problem(Path(cache_dir))
+    if lost is not None:
+        if not repair:
+            return {catalog.CATALOG_NAME: lost}, []
+        rebuilt = recover.rebuild_catalog(Cache(Path(cache_dir)))
+        found, forgot = verify_cache(cache_dir, repair=True)
+        return {catalog.CATALOG_NAME: f"{lost} -> {rebuilt.describe()}", **found}, forgot
+    store = open_store(cache_dir, seed=False)
     problems = store.verify()
     dropped: list[Entry] = []
     if repair and problems:

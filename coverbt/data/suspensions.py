@@ -11,15 +11,13 @@ from functools import lru_cache
 
 import pandas as pd
 
-from coverbt.data.trading_calendar import trading_days
-
-_CALENDAR_START = "1990-12-19"  # the Shanghai exchange's first session
-_CALENDAR_END = "2035-12-31"
+from coverbt.data.trading_calendar import FIRST_SESSION, last_known_day, trading_days
 
 
 @lru_cache(maxsize=1)
 def _all_sessions() -> pd.DatetimeIndex:
-    return trading_days(_CALENDAR_START, _CALENDAR_END)
+    """Every session the calendar knows (days after its last known day count as none)."""
+    return trading_days(FIRST_SESSION, last_known_day())
 
 
 def missing_sessions(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

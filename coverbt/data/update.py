@@ -13,7 +13,11 @@ A code the cache has no akshare series for is fetched whole (from the earliest d
 other cached source has, else :data:`~coverbt.data.akshare_live.DEFAULT_START`). One
 failing code is reported and the others go on; all successful ones are written in one
 atomic step at the end, under the cache lock. Non-A-shares (亿航智能 EH on NASDAQ) are
-reported as skipped.
+reported as skipped. A failed result carries its failure class and host
+(:mod:`coverbt.data.netfail`): :func:`failure_summary` sums them up in one line per class,
+and :func:`unreachable` tells "the vendors could not be reached" from "some series failed".
+:func:`to_fetch` lists the targets the cache does not already hold up to a day (any source),
+so a run for a day the cache covers needs no network at all.
 
 Valuation
 ---------
@@ -32,8 +36,9 @@ leaves its cached series as it was.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +46,7 @@ import pandas as pd
 from coverbt.data.akshare_live import DEFAULT_START
 from coverbt.data.cache import Cache
 from coverbt.data.catalog import Entry
+from coverbt.data.netfail import UNREACHABLE, failure_of, summary_lines
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import (
     BAR_COLUMNS,
@@ -51,12 +57,20 @@ from coverbt.data.schema import (
     meta_for,
 )
 from coverbt.data.store import CacheStore, open_store
-from coverbt.data.trading_calendar import trading_days
+from coverbt.data.trading_calendar import (
+    beyond_calendar_error,
+    known_trading_days,
+    last_known_day,
+    trading_days,
+)
 from coverbt.data.validate import validate_bars, validate_valuation
-from coverbt.errors import CoverbtError
+from coverbt.errors import CoverbtError, FetchError, FetchFailure
 from coverbt.universe.model import Universe
 
+log = logging.getLogger(__name__)
+
 OVERLAP_TOLERANCE = 1e-6
+SESSION_LOOKBACK_DAYS = 30  # the longest market closure (Spring Festival) fits in it
 SOURCE = "akshare"
 
 UP_TO_DATE = "up to date"
@@ -88,6 +102,9 @@ class UpdateResult:
     first: str | None = None
     last: str | None = None
     message: str = ""
+    failure: str | None = None  # a FetchFailure value when the fetch failed
+    host: str | None = None  # the site that failed, when known
+    tried: bool = True  # False: not sent, an earlier request failed the same way
 
     @property
     def failed(self) -> bool:
@@ -106,6 +123,73 @@ def universe_targets(universe: Universe) -> list[Target]:
     return targets
 
 
+def failure_summary(results: Sequence[UpdateResult]) -> list[str]:
+    """One line per failure class of the failed results (see
+    :func:`~coverbt.data.netfail.summary_lines`)."""
+    return summary_lines(
+        (FetchFailure(r.failure) if r.failure else None, r.host, r.tried)
+        for r in results
+        if r.failed
+    )
+
+
+def unreachable(results: Sequence[UpdateResult]) -> bool:
+    """True when something was to be fetched and every fetch failed for a network reason
+    (DNS, refused, timeout, a broken connection, or the run gave up): the vendors could
+    not be reached, so nothing was fetched."""
+    failed = [r for r in results if r.failed]
+    tried = [r for r in results if r.status not in (SKIPPED, UP_TO_DATE, PLANNED)]
+    return (
+        bool(failed)
+        and len(failed) == len(tried)
+        and all(r.failure is not None and FetchFailure(r.failure) in UNREACHABLE for r in failed)
+    )
+
+
+def last_session(day: dt.date) -> dt.date:
+    """The last trading session on or before ``day`` (``day`` itself past the calendar)."""
+    sessions = known_trading_days(day - dt.timedelta(days=SESSION_LOOKBACK_DAYS), day)
+    return sessions[-1].date() if len(sessions) else day
+
+
+def to_fetch(cache: Cache, targets: Sequence[Target], day: dt.date) -> list[Target]:
+    """The targets whose cached data does not reach :func:`last_session` of ``day``.
+
+    A price target is covered when any cached series of its code and kind (any source)
+    reaches that session; a valuation target when the cache's PE/PB series chosen for the
+    window does. Non-A-shares are never fetched, so never listed.
+    """
+    if not cache.exists():
+        return [t for t in targets if t.a_share]
+    store = open_store(cache.root, seed=False)
+    session = last_session(day)
+    missing = []
+    for target in targets:
+        if not target.a_share:
+            continue
+        if target.kind is SeriesKind.VALUATION:
+            entry = store.valuation_source(target.code, start=session, end=session)
+            lasts = [entry.meta.last] if entry is not None else []
+        else:
+            lasts = [e.meta.last for e in store.sources(target.code, target.kind)]
+        if not any(last >= session for last in lasts):
+            missing.append(target)
+    return missing
+
+
+def _within_calendar(today: dt.date) -> dt.date:
+    last = last_known_day().date()
+    if today <= last:
+        return today
+    log.warning(
+        "%s",
+        str(beyond_calendar_error(today, "today")).replace(
+            "so its sessions are unknown", f"so data is fetched up to {last} only"
+        ),
+    )
+    return last
+
+
 def update_cache(
     cache: Cache,
     live: MarketData,
@@ -115,12 +199,16 @@ def update_cache(
     offline: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> list[UpdateResult]:
-    """Fetch the missing tail of every target through ``live`` and store it."""
-    today = today or dt.date.today()
+    """Fetch the missing tail of every target through ``live`` and store it.
+
+    Sessions after the calendar's last known day cannot be checked, so a ``today`` beyond
+    it is capped there, and a notice says so (with the upgrade that lifts the cap).
+    """
+    today = _within_calendar(today or dt.date.today())
     results: list[UpdateResult] = []
     fresh: list[Series] = []
     with cache.writing() as writer:  # held for the whole run: no interleaved writers
-        store = open_store(cache.root) if writer.has_series() else None
+        store = open_store(cache.root, seed=False) if writer.has_series() else None
         for done, target in enumerate(targets, start=1):
             result, series = _one(store, live, target, today, offline)
             results.append(result)
@@ -161,7 +249,15 @@ def _one(
             return _extend_valuation(store, live, cached, today, base)  # type: ignore[arg-type]
         return _extend(store, live, target, cached, today, base)  # type: ignore[arg-type]
     except CoverbtError as exc:
-        return _with(base, FAILED, message=str(exc)), None
+        failure = failure_of(exc)
+        fetch = exc if isinstance(exc, FetchError) else None
+        failed = replace(
+            _with(base, FAILED, message=str(exc)),
+            failure=None if failure is None else str(failure),
+            host=fetch.host if fetch else None,
+            tried=fetch.tried if fetch else True,
+        )
+        return failed, None
 
 
 def _extend(

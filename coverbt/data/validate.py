@@ -1,12 +1,35 @@
-"""Checks every frame passes before it enters coverbt (from a file, a site or a test)."""
+"""Checks every frame passes before it enters coverbt (from a file, a site or a test).
+
+Bounds
+------
+A bar is refused when it is dated before the exchange's first session
+(:data:`~coverbt.data.trading_calendar.FIRST_SESSION`) or after the last day the trading
+calendar knows (:func:`~coverbt.data.trading_calendar.last_known_day`), or after
+``latest`` when the caller gives one (:func:`import_horizon` says why an import is not
+bound by today); when a value is infinite; when a price is not in
+``(0, MAX_PRICE]``; or when a volume or amount is negative or above :data:`MAX_QUANTITY`.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
 
+from coverbt.data import trading_calendar
 from coverbt.data.schema import BAR_COLUMNS, VALUATION_COLUMNS
 from coverbt.errors import InputError
+
+# No A-share price, index level or back-adjusted (hfq) price comes near a million (the
+# dearest share has traded near 2,600 CNY, hfq series reach tens of thousands, indexes
+# some 20,000 points): a larger price is a unit or parsing error.
+MAX_PRICE = 1e6
+# Shares or CNY in one bar: the whole market trades about 1e12 CNY a day, so 1e15 for one
+# security is a unit or parsing error.
+MAX_QUANTITY = 1e15
+_PRICES = ("open", "high", "low", "close")
+_QUANTITIES = ("volume", "amount")
 
 # Vendors round prices; the real files have a low above the open by up to 0.0075% (CSI 1000,
 # 2015). Deviations up to this relative size are rounding, anything larger is an error.
@@ -19,17 +42,21 @@ def validate_bars(
     source: str,
     line_offset: int = 2,
     require: tuple[str, ...] = BAR_COLUMNS,
+    latest: dt.date | None = None,
 ) -> pd.DataFrame:
     """Check a bar frame in the English schema and return it unchanged.
 
     ``line_offset`` converts a row position into the file's line number (header = line 1,
     so the first data row is line 2). Errors name the source, the line and the column.
+    ``latest`` is the last acceptable date (default: the calendar's last known day; see
+    the module docstring for every bound).
 
     Raises
     ------
     InputError
-        missing column, non-numeric or missing value, non-positive price, dates not
-        strictly increasing, high below max(open, close) or low above min(open, close).
+        missing column, non-numeric or missing value, infinite value, price out of
+        bounds, dates out of bounds or not strictly increasing, high below
+        max(open, close) or low above min(open, close).
     """
     missing = [c for c in require if c not in frame.columns]
     if missing:
@@ -44,19 +71,22 @@ def validate_bars(
         raise InputError(
             "the frame has no date index",
             source=source,
+            field="date",
             fix="parse the date column with pd.to_datetime",
         )
     if frame.empty:
         raise InputError(
             "no rows",
             source=source,
+            line=line_offset,
             expected="at least one dated bar",
             fix="check that the file is complete",
         )
     _check_dates(frame.index, source, line_offset)
+    _check_date_bounds(frame.index, source, line_offset, latest)
     for column in require:
         values = frame[column].to_numpy(dtype=float, na_value=np.nan)
-        bad = np.flatnonzero(~np.isfinite(values))
+        bad = np.flatnonzero(np.isnan(values))  # infinite ones: see _check_values
         if bad.size:
             raise InputError(
                 f"missing or non-numeric value in column {column}",
@@ -66,18 +96,7 @@ def validate_bars(
                 expected="a number",
                 fix="repair or drop that line",
             )
-    prices = [c for c in ("open", "high", "low", "close") if c in require]
-    for column in prices:
-        bad = np.flatnonzero(frame[column].to_numpy(dtype=float) <= 0)
-        if bad.size:
-            raise InputError(
-                f"non-positive price {frame[column].iloc[bad[0]]}",
-                source=source,
-                line=int(bad[0]) + line_offset,
-                field=column,
-                expected="a price above 0",
-                fix="repair or drop that line",
-            )
+    _check_values(frame, source, line_offset)
     if {"open", "high", "low", "close"} <= set(require):
         _check_ohlc(frame, source, line_offset)
     return frame
@@ -165,6 +184,78 @@ def _check_dates(index: pd.DatetimeIndex, source: str, line_offset: int) -> None
             expected="dates strictly increasing and unique",
             fix="sort the file by date and drop duplicate rows",
         )
+
+
+def import_horizon() -> dt.date:
+    """The last date an import accepts: the trading calendar's last known day.
+
+    Deliberately not today: what an import accepts must not depend on the day it runs (the
+    suite runs with the clock moved to 2024 and 2031, and a snapshot dated after a wrong
+    system clock is still real data). A bar past the calendar cannot be checked against
+    the sessions, so it is refused; a caller may pass a tighter ``latest`` itself.
+    """
+    return trading_calendar.last_known_day().date()
+
+
+def _check_date_bounds(
+    index: pd.DatetimeIndex, source: str, line_offset: int, latest: dt.date | None
+) -> None:
+    calendar_end = trading_calendar.last_known_day().date()
+    last = min(latest or calendar_end, calendar_end)
+    first = trading_calendar.FIRST_SESSION.date()
+    early = np.flatnonzero(index < pd.Timestamp(first))
+    late = np.flatnonzero(index > pd.Timestamp(last))
+    if early.size:
+        pos, why = int(early[0]), f"before {first}, the exchange's first session"
+        fix = "drop that line (a mistyped year?)"
+    elif late.size:
+        pos = int(late[0])
+        beyond = last == calendar_end
+        why = (
+            f"after {last}, the last day the trading calendar knows"
+            if beyond
+            else f"after {last}, the last date this import accepts"
+        )
+        fix = (
+            "drop that line, or upgrade exchange-calendars (pip install -U exchange-calendars)"
+            if beyond
+            else "drop that line (a mistyped year?)"
+        )
+    else:
+        return
+    raise InputError(
+        f"date {index[pos].date()} lies {why}",
+        source=source,
+        line=pos + line_offset,
+        field="date",
+        expected=f"dates from {first} to {last}",
+        fix=fix,
+    )
+
+
+def _check_values(frame: pd.DataFrame, source: str, line_offset: int) -> None:
+    """Every value finite (or missing, in optional columns) and inside its bounds."""
+    for column in frame.columns:
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        if column in _PRICES:
+            bad, want = ~((values > 0) & (values <= MAX_PRICE)), f"a price in (0, {MAX_PRICE:g}]"
+            bad &= ~np.isnan(values)
+        elif column in _QUANTITIES:
+            bad = (values < 0) | (values > MAX_QUANTITY)
+            want = f"a quantity in [0, {MAX_QUANTITY:g}]"
+        else:
+            bad, want = np.isinf(values), "a finite number or nothing"
+        found = np.flatnonzero(bad)
+        if found.size:
+            pos = int(found[0])
+            raise InputError(
+                f"value {float(values[pos])!r} is out of bounds",
+                source=source,
+                line=pos + line_offset,
+                field=column,
+                expected=want,
+                fix="repair or drop that line (a unit or parsing error?)",
+            )
 
 
 def _check_ohlc(frame: pd.DataFrame, source: str, line_offset: int) -> None:

@@ -11,14 +11,14 @@ import csv
 import datetime as dt
 import io
 import re
-import tarfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from coverbt.data.archive import MAX_FILE_BYTES, iter_tar, scan_tar
 from coverbt.data.schema import (
     SHARES_PER_LOT,
     THOUSAND,
@@ -31,6 +31,7 @@ from coverbt.data.schema import (
 from coverbt.data.validate import validate_bars
 from coverbt.errors import InputError
 
+_CODE = re.compile(r"[0-9]{6}|[A-Z][0-9]{5}")
 _CODE_IN_NAME = re.compile(r"(?:^|[._])([0-9]{6}|[A-Za-z][0-9]{5})$")
 
 
@@ -183,14 +184,63 @@ def code_from_name(path_name: str) -> str | None:
 
 
 def parse_vendor_csv(
-    text: str, origin: str, fmt_name: str = "auto", retrieved_at: dt.datetime | None = None
+    text: str,
+    origin: str,
+    fmt_name: str = "auto",
+    retrieved_at: dt.datetime | None = None,
+    *,
+    latest: dt.date | None = None,
 ) -> Series:
-    """Parse one vendor CSV (its text) into a validated :class:`Series`."""
+    """Parse one vendor CSV (its text) into a validated :class:`Series`.
+
+    Raises
+    ------
+    InputError
+        for anything wrong with the file, naming the file and, where known, the line and
+        field. A parser failure this module did not foresee is reported the same way
+        (as unreadable for the format), never as another exception. Bars after
+        ``latest`` are refused (see :func:`coverbt.data.validate.validate_bars`).
+    """
     text = text.lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(text)), [])
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        raise InputError(
+            f"unreadable header ({exc})",
+            source=origin,
+            line=1,
+            expected="one line of comma-separated column names",
+            fix="repair the first line of the file",
+        ) from None
     fmt = FORMATS[fmt_name] if fmt_name != "auto" else detect_format(header, origin)
     raw = _read_csv(text, origin, fmt)
-    return series_from_raw(raw, fmt, origin, retrieved_at)
+    _check_header(raw, fmt, origin, explicit=fmt_name != "auto")
+    try:
+        return series_from_raw(raw, fmt, origin, retrieved_at, latest=latest)
+    except (KeyError, IndexError, ValueError, TypeError, OverflowError) as exc:
+        raise InputError(
+            f"cannot be read as {fmt.name} ({type(exc).__name__}: {exc})",
+            source=origin,
+            line=1,
+            field=str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else None,
+            expected=f"a {fmt.name} file with header {','.join(fmt.signature)}",
+            fix="check the file against its vendor's format, or pass the right --format",
+        ) from None
+
+
+def _check_header(raw: pd.DataFrame, fmt: VendorFormat, origin: str, *, explicit: bool) -> None:
+    missing = [c for c in fmt.signature if c not in raw.columns]
+    if missing:
+        chosen = "the format given with --format" if explicit else "its format"
+        raise InputError(
+            f"column {missing[0]} of {chosen} {fmt.name} is missing (header "
+            f"{list(raw.columns)[:10]})",
+            source=origin,
+            line=1,
+            field=missing[0],
+            expected=f"the header {','.join(fmt.signature)}",
+            fix="pass --format auto (or the file's real format), or repair the header",
+        )
 
 
 def series_from_raw(
@@ -201,6 +251,7 @@ def series_from_raw(
     *,
     code: str | None = None,
     adjust: Adjust | None = None,
+    latest: dt.date | None = None,
 ) -> Series:
     """A vendor-shaped frame (vendor column names, dates as text) as a validated Series.
 
@@ -214,7 +265,7 @@ def series_from_raw(
         adjust = _BAOSTOCK_ADJUST.get(flags[0], Adjust.QFQ) if len(flags) else adjust
         raw = raw.loc[raw["tradestatus"].astype(str).str.strip() != "0"]  # suspended days
     frame = _to_schema(raw, fmt, origin)
-    validate_bars(frame, source=origin, require=fmt.required)
+    validate_bars(frame, source=origin, require=fmt.required, latest=latest)
     meta = meta_for(
         frame,
         code=code,
@@ -228,31 +279,63 @@ def series_from_raw(
 
 
 def _read_csv(text: str, origin: str, fmt: VendorFormat) -> pd.DataFrame:
-    dtypes: dict[str, type] = {"adjustflag": str, "tradestatus": str}
+    date_column = next((k for k, v in fmt.rename.items() if v == "date"), "date")
+    dtypes: dict[str, type] = {"adjustflag": str, "tradestatus": str, date_column: str}
     if fmt.code_column:
         dtypes[fmt.code_column] = str
     try:
-        return pd.read_csv(io.StringIO(text), dtype=dtypes)
+        raw = pd.read_csv(io.StringIO(text), dtype=dtypes)
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            "empty file",
+            source=origin,
+            line=1,
+            expected="a header and dated rows",
+            fix="export the file again",
+        ) from None
     except pd.errors.ParserError as exc:
-        match = re.search(r"line (\d+)", str(exc))
         raise InputError(
             f"malformed CSV ({exc})",
             source=origin,
-            line=int(match.group(1)) if match else None,
+            line=_error_line(str(exc)),
             expected=f"{len(fmt.signature)}+ comma-separated fields per line",
             fix="repair or drop that line (was the file cut short?)",
         ) from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
+
+
+def _error_line(message: str) -> int:
+    """The 1-based line a pandas parser error names (``line 5``, or 0-based ``row 4``);
+    line 1 when it names none."""
+    if match := re.search(r"line (\d+)", message):
+        return int(match.group(1))
+    if match := re.search(r"row (\d+)", message):
+        return int(match.group(1)) + 1
+    return 1
 
 
 def _code(raw: pd.DataFrame, fmt: VendorFormat, origin: str) -> str:
     if fmt.code_column and not raw.empty:
-        value = str(raw[fmt.code_column].iloc[0]).strip()
-        return value.split(".")[-1].zfill(6) if value[-1].isdigit() else value
+        cell = raw[fmt.code_column].iloc[0]
+        value = "" if pd.isna(cell) else str(cell).strip().split(".")[-1]
+        value = value.zfill(6) if value.isdigit() else value.upper()
+        if not _CODE.fullmatch(value):
+            raise InputError(
+                f"code {value!r} is not a security code" if value else "blank code",
+                source=origin,
+                line=2,
+                field=fmt.code_column,
+                expected="a 6-character code such as 600570 or sh.600570",
+                fix=f"fill in the {fmt.code_column} column",
+            )
+        return value
     code = code_from_name(origin)
     if code is None:
         raise InputError(
             "cannot tell the security code",
             source=origin,
+            field="code",
             expected="a file name ending in the code, e.g. 600570.csv",
             fix="rename the file to <code>.csv",
         )
@@ -275,7 +358,8 @@ def _to_schema(raw: pd.DataFrame, fmt: VendorFormat, origin: str) -> pd.DataFram
     for column in _KEEP:
         if column in frame.columns:
             values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-            out[column] = values * fmt.scale.get(column, 1.0)
+            with np.errstate(over="ignore"):  # an overflow gives inf, refused by validation
+                out[column] = values * fmt.scale.get(column, 1.0)
     return out
 
 
@@ -313,7 +397,7 @@ def iter_vendor_texts(
         if not path.exists():
             raise InputError("no such file or folder", source=path, fix="check the path (a typo?)")
         if path.name.endswith(".tar.gz"):
-            yield from _iter_tar(path, on_error)
+            yield from iter_tar(path, on_error)
         else:
             yield str(path), _read_text(path)
     except InputError as exc:
@@ -332,10 +416,10 @@ def count_vendor_files(path: Path) -> int:
         )
     if path.name.endswith(".tar.gz"):
         try:
-            with tarfile.open(path, "r:gz") as archive:
-                return sum(1 for m in archive if m.isfile() and m.name.endswith(".csv"))
-        except (tarfile.TarError, EOFError, OSError):
-            return 0
+            stat = path.stat()
+            return scan_tar(path, stat.st_size, stat.st_mtime_ns)
+        except (InputError, OSError):
+            return 0  # the import reports it
     return 1
 
 
@@ -343,42 +427,15 @@ def _is_vendor_file(name: str) -> bool:
     return name.endswith(".csv") or name.endswith(".tar.gz")
 
 
-def _iter_tar(
-    path: Path, on_error: Callable[[InputError], None] | None
-) -> Iterator[tuple[str, str]]:
-    member_name = ""
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            for member in archive:
-                if not member.isfile() or not member.name.endswith(".csv"):
-                    continue
-                member_name = member.name
-                handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                origin = f"{path}!{member.name}"
-                try:
-                    text = handle.read().decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    bad = InputError(
-                        "not UTF-8 text", source=origin, fix="re-export the file as UTF-8"
-                    )
-                    if on_error is None:
-                        raise bad from None
-                    on_error(bad)  # the other members are still read
-                    continue
-                yield origin, text
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        after = f" after member {member_name}" if member_name else ""
-        raise InputError(
-            f"damaged archive{after} ({exc})",
-            source=path,
-            expected="a complete .tar.gz of CSV files",
-            fix="copy the archive again",
-        ) from None
-
-
 def _read_text(path: Path) -> str:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            f"file of {size:,} bytes refused (limit {MAX_FILE_BYTES:,})",
+            source=path,
+            expected="CSV files of at most 256 MiB",
+            fix="split the file by code",
+        )
     try:
         return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

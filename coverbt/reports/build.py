@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from coverbt import jsonio
 from coverbt.atomic import atomic_write_text
 from coverbt.errors import InputError
+from coverbt.locks import reports_lock, sweep_temporaries
 from coverbt.reports.charts import (
     contribution_figure,
     drawdown_figure,
@@ -62,7 +64,14 @@ def build_run_report(run_dir: Path) -> RunReport:
     InputError
         when the run folder lacks a file or column of the contract.
     """
-    run = load_run(Path(run_dir))
+    run_dir = Path(run_dir)
+    with reports_lock(run_dir.parent):
+        sweep_temporaries(run_dir)
+        return _build_run_report(run_dir)
+
+
+def _build_run_report(run_dir: Path) -> RunReport:
+    run = load_run(run_dir)
     summary = summarise_equity(run.equity, start=_manifest_start(run))
     title = f"{run.run_id} ({run.strategy})" if run.strategy else run.run_id
     charts = [
@@ -120,14 +129,18 @@ def write_scorecard_report(cards: list[Scorecard], reports_dir: Path) -> Path:
     """Write one scorecard folder (JSON, a PNG per horizon, ``scorecard.html``); its path."""
     if not cards:
         raise ValueError("no scorecard to write")
-    folder = scorecard_dir(reports_dir, cards)
+    with reports_lock(reports_dir):
+        return _write_scorecard_report(cards, scorecard_dir(reports_dir, cards))
+
+
+def _write_scorecard_report(cards: list[Scorecard], folder: Path) -> Path:
     sections = []
     for card in cards:
         image = f"scorecard_{card.horizon}.png"
         save_png(scorecard_figure(card), folder / image)
         sections.append(scorecard_section(card, image))
     payload = [card.to_json() for card in cards]
-    atomic_write_text(folder / SCORECARD_JSON, json.dumps(payload, ensure_ascii=False, indent=2))
+    atomic_write_text(folder / SCORECARD_JSON, jsonio.dumps(payload, ensure_ascii=False, indent=2))
     body = (
         "<p>Entry at the open of the first session after publication, exit at the close "
         "ending the horizon; excess = return - benchmark return over the same span.</p>\n"
@@ -149,6 +162,12 @@ def write_index(reports_dir: Path) -> Path:
     ``reports/`` refreshes this page, and none should fail because of another's output.
     """
     reports_dir = Path(reports_dir)
+    with reports_lock(reports_dir):
+        sweep_temporaries(reports_dir)
+        return _write_index(reports_dir)
+
+
+def _write_index(reports_dir: Path) -> Path:
     runs, scorecards = [], []
     for folder in (
         sorted(p for p in reports_dir.iterdir() if p.is_dir()) if reports_dir.is_dir() else []

@@ -14,7 +14,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from coverbt.atomic import atomic_path
-from coverbt.reports.fonts import cjk_family
+from coverbt.reports.fonts import chart_font, name_label, use_chart_font
 from coverbt.scorecard.model import NameScore, Scorecard
 
 SERIES_STYLE: dict[str, tuple[str, str]] = {
@@ -51,7 +51,7 @@ def equity_figure(equity: pd.DataFrame, title: str) -> Figure:
     ax.set_ylabel("value (start = 1.0)")
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3)
-    return fig
+    return use_chart_font(fig)
 
 
 def drawdown_figure(equity: pd.DataFrame, title: str) -> Figure:
@@ -70,11 +70,7 @@ def drawdown_figure(equity: pd.DataFrame, title: str) -> Figure:
     ax.set_title(title)
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
-    return fig
-
-
-def _name_label(code: str, name: str) -> str:
-    return f"{code} {name}" if cjk_family() else code
+    return use_chart_font(fig)
 
 
 def contribution_figure(per_name: pd.DataFrame, title: str) -> Figure:
@@ -82,14 +78,13 @@ def contribution_figure(per_name: pd.DataFrame, title: str) -> Figure:
     rows = per_name.sort_values("contribution")
     fig = _figure(max(3.0, 0.28 * len(rows) + 1.0))
     ax = fig.add_subplot()
-    labels = [_name_label(str(c), str(n)) for c, n in zip(rows["code"], rows["name"], strict=True)]
+    labels = [name_label(str(c), str(n)) for c, n in zip(rows["code"], rows["name"], strict=True)]
     colours = ["#27ae60" if v >= 0 else "#c0392b" for v in rows["contribution"]]
     ax.barh(labels, rows["contribution"], color=colours)
     ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:+.1%}")
     ax.axvline(0.0, color="black", linewidth=0.6)
     ax.set_title(title)
-    _cjk(ax)
-    return fig
+    return use_chart_font(fig)
 
 
 def _band_text(lower: float | None, upper: float | None) -> str:
@@ -122,14 +117,13 @@ def scorecard_figure(card: Scorecard) -> Figure:
         label = _rating_label(item.rating, card) if rated else "no rating (- / watch list)"
         legend[label] = ax.bar(x, excess, color=colour, label=label)
     _shade_bands(ax, done, card)
-    ax.set_xticks(range(len(done)), [_name_label(s.code, s.name) for s, _ in done], rotation=90)
+    ax.set_xticks(range(len(done)), [name_label(s.code, s.name) for s, _ in done], rotation=90)
     ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:+.0%}")
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_ylabel(f"excess vs {card.benchmark}")
     ax.set_title(f"{card.report_id}: {card.horizon} excess return vs {card.benchmark}")
     ax.legend(legend.values(), legend.keys(), loc="upper left", fontsize="small")
-    _cjk(ax)
-    return fig
+    return use_chart_font(fig)
 
 
 def _rank(rating: str | None, order: list[str]) -> int:
@@ -140,7 +134,8 @@ def _rank(rating: str | None, order: list[str]) -> int:
 def _rating_label(rating: str | None, card: Scorecard) -> str:
     lower, upper = card.bands[rating or ""]
     band = _band_text(lower, upper)
-    return f"{rating} ({band})" if cjk_family() else f"promise {band}"
+    shown = rating is not None and chart_font().covers(rating)
+    return f"{rating} ({band})" if shown else f"promise {band}"
 
 
 def _shade_bands(ax: Axes, done: list[tuple[NameScore, float]], card: Scorecard) -> None:
@@ -164,15 +159,3 @@ def _shade_bands(ax: Axes, done: list[tuple[NameScore, float]], card: Scorecard)
         for bound in (lower, upper):
             if bound is not None:
                 ax.hlines(bound, min(xs) - 0.45, max(xs) + 0.45, colors=colour, linestyles="--")
-
-
-def _cjk(ax: Axes) -> None:
-    family = cjk_family()
-    if not family:
-        return
-    for text in [*ax.get_xticklabels(), *ax.get_yticklabels()]:
-        text.set_fontfamily(family)
-    legend = ax.get_legend()
-    if legend is not None:
-        for text in legend.get_texts():
-            text.set_fontfamily(family)

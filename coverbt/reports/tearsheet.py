@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # before quantstats imports pyplot
 
 import pandas as pd
 
-from coverbt.atomic import atomic_write_text
+from coverbt.atomic import atomic_write_text, temp_file
 from coverbt.data.trading_calendar import periods_per_year
 
 # used only for a run shorter than one day, where an annual rate means nothing anyway
@@ -75,19 +75,21 @@ def write_tearsheet(returns: pd.DataFrame, benchmark: str, path: Path, title: st
     periods = periods_per_year(start, end) if end > start else FALLBACK_SESSIONS_PER_YEAR
     import quantstats as qs  # 2 s to import: only when a tearsheet is written
 
-    tmp = path.with_name(f".{path.name}.qs.tmp")
-    with _quiet_font_lookup():
-        qs.reports.html(
-            strategy,
-            benchmark=reference,
-            output=str(tmp),
-            periods_per_year=periods,
-            title=title,
-            download_filename=path.name,
-        )
-    html = tmp.read_text(encoding="utf-8")
+    tmp = temp_file(path.parent, prefix=f".{path.name}.", suffix=".qs.tmp")  # one per writer
+    try:
+        with _quiet_font_lookup():
+            qs.reports.html(
+                strategy,
+                benchmark=reference,
+                output=str(tmp),
+                periods_per_year=periods,
+                title=title,
+                download_filename=path.name,
+            )
+        html = tmp.read_text(encoding="utf-8")
+    finally:
+        tmp.unlink(missing_ok=True)
     for old, new in TEMPLATE_FIXES:
         html = html.replace(old, new)
-    tmp.unlink()
     atomic_write_text(path, html)
     return path

@@ -83,6 +83,14 @@ def _record(row: dict[str, str | None], path: Path, line: int) -> ForecastRecord
     published = _date(cell("published"))
     if published is None:
         raise _bad(path, line, "published", cell("published"), "a date YYYY-MM-DD")
+    if published > dt.date.today():
+        raise _bad(
+            path,
+            line,
+            "published",
+            cell("published"),
+            f"a date up to today ({dt.date.today()}): results not yet announced cannot be stored",
+        )
     if published <= dt.date(year, 12, 31):
         raise _bad(
             path,

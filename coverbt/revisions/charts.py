@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from coverbt.reports.fonts import chart_font, use_chart_font
 from coverbt.revisions.ledger import latest_per_key
 from coverbt.revisions.records import Kind
 
@@ -30,6 +31,19 @@ def ascii_label(source: str, report_source: str) -> str:
     return source if source.isascii() else source.split(":", 1)[0]
 
 
+def source_label(source: str, report_source: str) -> str:
+    """The legend label of a forecast source: Chinese when the chart font can draw it.
+
+    Examples
+    --------
+    >>> source_label("平安证券:闫磊", "平安证券:闫磊")
+    'report'
+    """
+    if source != report_source and chart_font().covers(source):
+        return source
+    return ascii_label(source, report_source)
+
+
 def name_chart(
     path: Path,
     *,
@@ -42,7 +56,7 @@ def name_chart(
     published: dt.date,
     as_of: dt.date,
 ) -> Path:
-    """Write the chart of one name to ``path`` (PNG) and return it (``title`` in ASCII)."""
+    """Write the chart of one name to ``path`` (PNG) and return it."""
     fig, (eps_ax, pe_ax) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     _eps_panel(eps_ax, latest_per_key(rows), code, as_of, report_source)
     _pe_panel(pe_ax, pe_ttm.loc[pe_ttm.index >= pd.Timestamp(published) - HISTORY], pe_report,
@@ -51,6 +65,7 @@ def name_chart(
         ax.axvline(pd.Timestamp(published), color="grey", linestyle=":", linewidth=1)
         ax.grid(alpha=0.3)
     eps_ax.set_title(title)
+    use_chart_font(fig)
     fig.autofmt_xdate()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +84,7 @@ def _eps_panel(
         y = [*group["eps"], group["eps"].iloc[-1]]
         style = "o" if kind == str(Kind.ACTUAL) else "-"
         ax.step(
-            x, y, style, where="post", label=f"FY{year} {ascii_label(str(source), report_source)}"
+            x, y, style, where="post", label=f"FY{year} {source_label(str(source), report_source)}"
         )
     ax.set_ylabel("EPS (CNY)")
     if not mine.empty:

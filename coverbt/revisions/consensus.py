@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from coverbt.data.netfail import FetchGuard
 from coverbt.data.schema import YI
-from coverbt.errors import FetchError, InputError
+from coverbt.errors import InputError
 from coverbt.revisions.fiscal import fiscal_year_ahead
 from coverbt.revisions.records import (
     EM_CONSENSUS,
@@ -56,16 +57,16 @@ def _ak(name: str) -> Fetch:
     return getattr(ak, name)
 
 
-def call(function: str, fetch: Fetch | None = None, **kwargs: object) -> pd.DataFrame:
-    """Call an akshare function; a network failure is a FetchError, a shape change an
-    InputError naming the function."""
-    import requests
-
+def call(
+    function: str, fetch: Fetch | None = None, guard: FetchGuard | None = None, **kwargs: object
+) -> pd.DataFrame:
+    """Call an akshare function once under ``guard`` (the run's circuit breaker and failure
+    budget, see :mod:`coverbt.data.netfail`): a network failure is a classified
+    :class:`~coverbt.errors.FetchError`, a shape change an InputError naming the function."""
     func = fetch or _ak(function)
+    what = f"akshare:{function}({_args(kwargs)})"
     try:
-        frame = func(**kwargs)
-    except requests.RequestException as exc:
-        raise FetchError(f"akshare:{function}({_args(kwargs)}) failed: {exc}") from exc
+        frame = (guard or FetchGuard()).once(function, what, lambda: func(**kwargs))
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         problem = f"akshare could not parse the reply ({exc!r})"
         raise _schema_error(function, kwargs, problem) from exc
@@ -74,15 +75,17 @@ def call(function: str, fetch: Fetch | None = None, **kwargs: object) -> pd.Data
     return frame
 
 
-def ths_records(code: str, today: dt.date, fetch: Fetch | None = None) -> list[ForecastRecord]:
+def ths_records(
+    code: str, today: dt.date, fetch: Fetch | None = None, guard: FetchGuard | None = None
+) -> list[ForecastRecord]:
     """Mean EPS (and net profit) of the institutions 同花顺 tracks, one record per year."""
     function = "stock_profit_forecast_ths"
-    eps = call(function, fetch, symbol=code, indicator="预测年报每股收益")
+    eps = call(function, fetch, guard, symbol=code, indicator="预测年报每股收益")
     if eps.empty:  # the page says 本年度暂无机构做出业绩预测
         return []
     eps = _ths_table(eps, function, code)
     profit = _ths_table(
-        call(function, fetch, symbol=code, indicator="预测年报净利润"), function, code
+        call(function, fetch, guard, symbol=code, indicator="预测年报净利润"), function, code
     )
     profits = dict(zip(profit["年度"], profit["均值"], strict=True))
     fy1 = fiscal_year_ahead(today)
@@ -112,11 +115,14 @@ def _ths_table(frame: pd.DataFrame, function: str, code: str) -> pd.DataFrame:
 
 
 def em_consensus_records(
-    codes: Iterable[str], today: dt.date, fetch: Fetch | None = None
+    codes: Iterable[str],
+    today: dt.date,
+    fetch: Fetch | None = None,
+    guard: FetchGuard | None = None,
 ) -> list[ForecastRecord]:
     """The 东方财富 consensus EPS of ``codes`` (one whole-market request, filtered)."""
     function = "stock_profit_forecast_em"
-    frame = call(function, fetch)
+    frame = call(function, fetch, guard)
     if frame.empty:
         raise _schema_error(function, {}, "returned no rows for the whole market")
     _require_columns(frame, _EM_COLUMNS, function, "")
@@ -138,12 +144,12 @@ def em_consensus_records(
 
 
 def em_report_records(
-    code: str, today: dt.date, fetch: Fetch | None = None
+    code: str, today: dt.date, fetch: Fetch | None = None, guard: FetchGuard | None = None
 ) -> list[ForecastRecord]:
     """One record per research report and forecast year (source ``em_report:<broker>``)."""
     function = "stock_research_report_em"
     try:
-        frame = call(function, fetch, symbol=code)
+        frame = call(function, fetch, guard, symbol=code)
     except InputError as exc:
         # akshare fails on 'infoCode' when the list is empty (a code nobody covers)
         if "'infoCode'" in exc.problem:

@@ -8,6 +8,10 @@ Rules
   for a stored key is a correction, appended with a larger ``seq`` and a later
   ``ingested_at``. Reads take the latest correction of each key.
 * Each ingestion runs in one transaction under a file lock (one writer at a time).
+* Readers and writers wait for each other (DuckDB lets one process write, or several read):
+  :func:`coverbt.revisions.ledger_open.connect` retries with a bounded backoff. A ledger that
+  is not a DuckDB file, or a disk that refuses a write, is an
+  :class:`~coverbt.errors.EnvironmentProblem` naming the file and the fix.
 * Point in time: :meth:`Ledger.known_at` returns only rows with ``as_of <= date``.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +29,7 @@ import pyarrow as pa
 from filelock import FileLock, Timeout
 
 from coverbt.errors import InputError, LockedError
+from coverbt.revisions.ledger_open import connect, create_atomically, ledger_problem
 from coverbt.revisions.records import ForecastRecord
 
 LEDGER_FILE = "ledger.duckdb"
@@ -111,6 +117,7 @@ class Ledger:
 
     def __init__(self, path: Path, *, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
+        self._timeout = lock_timeout
         self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
 
     @classmethod
@@ -136,7 +143,8 @@ class Ledger:
     def _ingest_locked(
         self, batch: list[ForecastRecord], origin: str, now: dt.datetime
     ) -> IngestSummary:
-        con = duckdb.connect(str(self.path))
+        create_atomically(self.path, _DDL)
+        con = connect(self.path, read_only=False, timeout=self._timeout)
         try:
             con.execute(_DDL)
             con.begin()
@@ -144,8 +152,11 @@ class Ledger:
                 summary = _append(con, batch, origin, now)
                 con.commit()
             except BaseException:
-                con.rollback()
+                with suppress(duckdb.Error):  # a failed commit has ended the transaction
+                    con.rollback()
                 raise
+        except duckdb.Error as exc:  # a full or read-only disk: the transaction is undone
+            raise ledger_problem(self.path, exc) from None
         finally:
             con.close()
         return summary
@@ -178,11 +189,13 @@ class Ledger:
     def _query(self, sql: str) -> pd.DataFrame:
         if not self.path.exists():
             return _empty()
-        con = duckdb.connect(str(self.path), read_only=True)
+        con = connect(self.path, read_only=True, timeout=self._timeout)
         try:
             frame = con.execute(sql).df()
         except duckdb.CatalogException:  # the file exists but nothing was ingested yet
             return _empty()
+        except duckdb.Error as exc:
+            raise ledger_problem(self.path, exc) from None
         finally:
             con.close()
         frame["as_of"] = pd.to_datetime(frame["as_of"])

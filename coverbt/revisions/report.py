@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from coverbt.data.provider import MarketData
+from coverbt.reports.fonts import name_label
 from coverbt.revisions.charts import name_chart
 from coverbt.revisions.from_universe import report_source
 from coverbt.revisions.ledger import IngestSummary, Ledger
@@ -47,7 +48,7 @@ def run_revisions(
             charts.append(
                 name_chart(
                     chart_dir / f"{item.code}.png",
-                    title=f"{item.code}: EPS known per fiscal year, and P/E",
+                    title=f"{name_label(item.code, item.name)}: EPS known per fiscal year, and P/E",
                     report_source=source,
                     rows=rows,
                     code=item.code,

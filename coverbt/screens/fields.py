@@ -54,6 +54,11 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "eps_rev_3m": ("revisions", "relative change of FY1 EPS known now vs three months earlier"),
 }
 
+# fields holding text or true/false: they filter (==, in) but cannot score or rank
+NOT_NUMERIC = frozenset(
+    {"code", "name", "board", "is_st", "covered", "rating", "prose", "theme", "chain"}
+)
+
 _WINDOWED: dict[str, tuple[re.Pattern[str], str]] = {
     "ret": (re.compile(r"^ret_(\d+)d$"), "simple return over N sessions"),
     "rs": (

@@ -20,6 +20,7 @@ import pandas as pd
 from coverbt.data import trading_calendar
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import SeriesKind
+from coverbt.data.store import IMPORT_HINT
 from coverbt.errors import DataUnavailableError, InputError
 from coverbt.screens.factors import (
     STALE_AFTER_SESSIONS,
@@ -107,8 +108,7 @@ def universe_codes(
         codes = sorted({m.code for m in market.catalog() if m.kind is SeriesKind.STOCK})
         if not codes:
             raise DataUnavailableError(
-                "the cache holds no stock series; import some with "
-                "`coverbt data import ../shared/market-data`"
+                f"the cache holds no stock series; import some with {IMPORT_HINT}"
             )
         return codes, skipped
     if universe is None:
@@ -126,8 +126,8 @@ def universe_codes(
     return codes, skipped
 
 
-def default_as_of(market: MarketData, codes: Sequence[str]) -> dt.date:
-    """The median last-bar date of ``codes`` (so most stocks have fresh data), a session."""
+def _last_bars(market: MarketData, codes: Sequence[str]) -> list[dt.date]:
+    """The last-bar date of each of ``codes`` in the cache, sorted."""
     wanted = set(codes)
     last: dict[str, dt.date] = {}
     for meta in market.catalog():
@@ -137,8 +137,25 @@ def default_as_of(market: MarketData, codes: Sequence[str]) -> dt.date:
         raise DataUnavailableError(
             "none of the screen's stocks is in the cache; run `coverbt data import` first"
         )
-    ordered = sorted(last.values())
+    return sorted(last.values())
+
+
+def default_as_of(market: MarketData, codes: Sequence[str]) -> dt.date:
+    """The median last-bar date of ``codes`` (so most stocks have fresh data), a session."""
+    ordered = _last_bars(market, codes)
     return ordered[(len(ordered) - 1) // 2]
+
+
+def _check_as_of(market: MarketData, codes: Sequence[str], as_of: dt.date) -> None:
+    """Refuse an ``as_of`` after the last bar any of ``codes`` has in the cache."""
+    last = _last_bars(market, codes)[-1]
+    if as_of > last:
+        raise InputError(
+            f"{as_of} is after the last session in the cache ({last})",
+            field="--as-of",
+            expected=f"a date up to {last}",
+            fix="pass an earlier --as-of, or fetch later bars with `coverbt data update`",
+        )
 
 
 def _score(table: pd.DataFrame, screen: Screen) -> pd.Series:
@@ -180,6 +197,8 @@ def run_screen(
     """
     scope = scope or screen.spec.universe
     codes, skipped = universe_codes(scope, market, universe)
+    if as_of is not None:
+        _check_as_of(market, codes, as_of)
     requested = as_of or default_as_of(market, codes)
     sessions = trading_calendar.trading_days(requested - dt.timedelta(days=15), requested)
     if len(sessions) == 0:

@@ -31,14 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from coverbt.conditions import Condition, parse_condition
 from coverbt.errors import InputError
-from coverbt.screens.fields import known_fields_hint, parse_field
+from coverbt.screens.fields import NOT_NUMERIC, known_fields_hint, parse_field
 from coverbt.yamlio import LineMap, format_loc, line_of, read_yaml, validate_model
 
 FIX = "edit the screen file; see strategies/screens/*.yaml for working examples"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RankTerm(_Strict):
@@ -110,7 +110,11 @@ def screen_from_data(data: object, path: Path, lines: LineMap) -> Screen:
     """Validate parsed YAML ``data`` as a screen (``lines`` maps key paths to lines)."""
     if not isinstance(data, dict):
         raise InputError(
-            "a screen file must be a mapping", source=path, expected="name:, conditions:, score:"
+            "a screen file must be a mapping" + (" (the file is empty)" if data is None else ""),
+            source=path,
+            line=1,
+            expected="keys name:, conditions:, score:",
+            fix="start from a file of strategies/screens/",
         )
     spec = validate_model(ScreenSpec, data, path, lines, FIX)
     conditions = []
@@ -137,6 +141,15 @@ def screen_from_data(data: object, path: Path, lines: LineMap) -> Screen:
                 field="score",
                 expected=f"a known field ({known_fields_hint()})",
                 fix="fix the field name",
+            )
+        if name in NOT_NUMERIC:
+            raise InputError(
+                f"score field {name!r} is text or true/false, so it cannot rank names",
+                source=path,
+                line=line_of(lines, ("score",)),
+                field="score",
+                expected="a numeric field such as rs_20d_csi300, ret_60d or pe_ttm",
+                fix=f"filter on {name} in conditions and score by a number",
             )
     return Screen(spec, path, tuple(conditions))
 

@@ -17,6 +17,7 @@ from coverbt.data.schema import SeriesKind
 from coverbt.errors import InputError
 from coverbt.horizon import entry_session, horizon_end, parse_horizon
 from coverbt.market.rules import PROFILES, MarketProfile
+from coverbt.strategy.checks import check_rating_weights, check_something_selected
 from coverbt.strategy.context import Context
 from coverbt.strategy.panel import Panel, load_panel
 from coverbt.strategy.ratings import RatingExit, RatingHistory, rating_exit
@@ -100,6 +101,7 @@ def build_plan(
     entry = _entry(universe, start)
     if spec.select.index is not None:
         return _index_plan(spec, universe, market, entry, end, profile)
+    check_rating_weights(spec, universe)
     chosen, skipped = _candidates(spec, universe)
     exits = {c.code: _exit_of(spec, universe, c, entry, end) for c in chosen}
     last = max(exits.values(), default=entry)
@@ -134,6 +136,7 @@ def build_plan(
         ctx = Context(day, universe, alive, panel["close"], valuation)
         weights = run_stack(stack, ctx).weights
         decisions.append(Decision(day, weights, _reason(spec, day, entry, signal)))
+    check_something_selected(spec, [d.weights for d in decisions])
     instruments = {
         c: Instrument(c, item.name, SeriesKind.STOCK, item.board, item.rating_text, item.theme)
         for c, item in names.items()
@@ -232,7 +235,8 @@ def _candidates(spec: StrategySpec, universe: Universe) -> tuple[list[CoveredNam
         chosen.append(item)
     if not chosen:
         raise InputError(
-            "the selection matches no A-share name of the universe",
+            f"the selection of strategy {spec.name} matches no A-share name of the universe",
+            source=spec.source,
             field="select",
             expected="ratings/themes/codes that exist in the universe file",
             fix="check the labels against `coverbt universe show`",
@@ -293,7 +297,7 @@ def _decision_dates(
 def _stack(spec: StrategySpec, signal: ScreenSignal | None = None) -> list[Rule]:
     rules: list[Rule] = [SelectNames(spec.select)]
     if spec.select.where:
-        rules.append(SelectWhere(spec.select.where))
+        rules.append(SelectWhere(spec.select.where, spec.source, spec.where_line))
     if signal is not None:
         rules.append(SelectSignal(signal))
     weigh = spec.weigh

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, cast
 
 import numpy as np
@@ -56,12 +57,17 @@ class SelectWhere:
     """
 
     text: str
+    source: Path | None = None  # the strategy file and the line of ``where``, for errors
+    line: int | None = None
 
     def __call__(self, ctx: Context) -> bool:
         from coverbt.conditions import parse_condition
 
         frame = name_fields(ctx, ctx.selected)
-        keep = parse_condition(self.text, field="select.where").evaluate(frame)
+        condition = parse_condition(
+            self.text, source=self.source, line=self.line, field="select.where"
+        )
+        keep = condition.evaluate(frame)
         ctx.selected = [c for c in ctx.selected if bool(keep.get(c, False))]
         return bool(ctx.selected)
 

@@ -84,8 +84,9 @@ def load_strategy_screen(spec: StrategySpec, *, line: int | None = None) -> tupl
 
     A name is looked up in the ``screens`` folder beside the strategy file (for a spec built
     in code: ``./strategies/screens``); a ``.yaml`` path is relative to the strategy file.
-    A missing screen is an :class:`InputError` naming the strategy file, ``line`` and
-    ``act.screen``; a broken screen file is reported on the screen file.
+    A missing screen, or a path leading outside the strategy's folder, is an
+    :class:`InputError` naming the strategy file, ``line`` and ``act.screen``; a broken
+    screen file is reported on the screen file.
     """
     name = spec.act.screen or ""
     base = spec.source.parent if spec.source is not None else Workspace.at().strategies_dir
@@ -106,6 +107,15 @@ def load_strategy_screen(spec: StrategySpec, *, line: int | None = None) -> tupl
             fix=f"name a screen of {base / 'screens'} or give a path to a screen file "
             "relative to the strategy file",
         ) from None
+    if not path.resolve().is_relative_to(base.resolve()):
+        raise InputError(
+            f"screen path {name!r} leads outside the strategy's folder ({base})",
+            source=spec.source,
+            line=line,
+            field="act.screen",
+            expected=f"a screen name of {base / 'screens'} or a path inside {base}",
+            fix="copy the screen into the screens folder and name it",
+        )
     screen = load_screen(path)
     if any(r.family == "revisions" for r in parse_fields(screen.fields)):
         raise InputError(

@@ -32,7 +32,7 @@ STRATEGY_FIX = "correct the strategy file (see strategies/coverage_equal.yaml fo
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _horizon_text(value: str | None) -> str | None:
@@ -107,6 +107,8 @@ class Weigh(_Strict):
             raise ValueError("method rating needs rating_weights, e.g. {强烈推荐: 2, 推荐: 1}")
         if any(w < 0 for w in self.rating_weights.values()):
             raise ValueError("rating_weights must not be negative")
+        if self.method == "rating" and not any(w > 0 for w in self.rating_weights.values()):
+            raise ValueError("rating_weights are all 0: give at least one label a positive weight")
         return self
 
 
@@ -158,11 +160,17 @@ class StrategySpec(_Strict):
     costs: str = "a_share_default"
     capital: float = Field(default=1_000_000.0, gt=0)
     _source: Path | None = PrivateAttr(default=None)
+    _where_line: int | None = PrivateAttr(default=None)
 
     @property
     def source(self) -> Path | None:
         """The file the spec was read from (``None`` when built in code)."""
         return self._source
+
+    @property
+    def where_line(self) -> int | None:
+        """The line of ``select.where`` in :attr:`source` (for errors found at run time)."""
+        return self._where_line
 
     @field_validator("costs")
     @classmethod
@@ -193,6 +201,7 @@ def load_strategy(path: Path) -> StrategySpec:
             field="select.where",
         )
     spec._source = path
+    spec._where_line = lines.get(("select", "where"))
     if spec.act.screen is not None:
         from coverbt.strategy.signal import load_strategy_screen
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
+from coverbt.data.trading_calendar import FIRST_SESSION, last_known_day
 from coverbt.errors import InputError
 from coverbt.universe.model import CoveredName, RatingScale, Universe, name_problems
-from coverbt.yamlio import format_loc, line_of, read_yaml, validate_model
+from coverbt.yamlio import LineMap, format_loc, line_of, read_yaml, validate_model
 
 DEFAULT_UNIVERSE = Path("universe") / "pingan_computer_2024_midyear.yaml"
 
@@ -55,22 +57,48 @@ def load_universe(path: Path | str | None = None) -> Universe:
         RatingScale,
         data["rating_scale"],
         path,
-        _sub(lines, "rating_scale"),
+        {k[1:]: v for k, v in lines.items() if k[:1] == ("rating_scale",)},
         _FIX,
         prefix=("rating_scale",),
     )
+    entries = _items(lines, "names")
     names = [
-        validate_model(CoveredName, entry, path, _sub(lines, "names", i), _FIX, prefix=("names", i))
+        validate_model(CoveredName, entry, path, entries[i], _FIX, prefix=("names", i))
         for i, entry in enumerate(data["names"])
     ]
     for loc, message in name_problems(names, set(scale.labels())):
         raise InputError(
             message, source=path, line=line_of(lines, loc), field=format_loc(loc), fix=_FIX
         )
-    return validate_model(Universe, data, path, lines, _FIX)
+    universe = validate_model(Universe, data, path, lines, _FIX)
+    _check_dates_in_calendar(universe, path, lines)
+    return universe
 
 
-def _sub(lines: dict, *prefix: str | int) -> dict:
-    """The part of a line map below ``prefix``, re-keyed relative to it."""
-    n = len(prefix)
-    return {k[n:]: v for k, v in lines.items() if k[:n] == prefix}
+def _check_dates_in_calendar(universe: Universe, path: Path, lines: LineMap) -> None:
+    """Refuse report dates outside the trading calendar (no session is known there)."""
+    first, last = FIRST_SESSION.date(), last_known_day().date()
+    for key in ("published", "price_date"):
+        day = getattr(universe.report, key)
+        if not first <= day <= last:
+            raise InputError(
+                f"{key} {day} lies outside the XSHG trading calendar ({first} .. {last})",
+                source=path,
+                line=line_of(lines, ("report", key)),
+                field=f"report.{key}",
+                expected=f"a date from {first} to {last}",
+                fix="correct the date (a typo in the year?); for a later date, upgrade "
+                "exchange-calendars (`pip install -U exchange-calendars`)",
+            )
+
+
+def _items(lines: LineMap, key: str) -> defaultdict[int, LineMap]:
+    """The line maps of the entries of list ``key``, each re-keyed relative to its entry.
+
+    One pass over ``lines`` (filtering the whole map once per entry was quadratic).
+    """
+    out: defaultdict[int, LineMap] = defaultdict(dict)
+    for path, line in lines.items():
+        if len(path) >= 2 and path[0] == key and isinstance(path[1], int):
+            out[path[1]][path[2:]] = line
+    return out

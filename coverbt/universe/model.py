@@ -9,18 +9,39 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from coverbt.universe.boards import A_SHARE_EXCHANGES, Board, Exchange, board_of, valid_prefixes
 
 NO_RATING = "-"
 WATCH = "建议关注"
+FIRST_YEAR, LAST_YEAR = 1980, 2200  # fiscal years a forecast may name
+MAX_HORIZON_MONTHS = 360
+
+Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
+
+
+def _as_day(value: object) -> dt.date:
+    """A calendar date written ``YYYY-MM-DD`` (not a number, not a time of day)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    shown = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else repr(value)
+    raise ValueError(f"{shown} is not a date: write YYYY-MM-DD such as 2024-06-23, no time")
+
+
+Day = Annotated[dt.date, BeforeValidator(_as_day)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN or infinity is never a valid number in a report (YAML spells them .nan and .inf)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Analyst(_Strict):
@@ -33,7 +54,7 @@ class RatingBand(_Strict):
     """One label of a rating scale and the excess return it promises over ``benchmark``."""
 
     label: str
-    horizon_months: int = Field(gt=0)
+    horizon_months: int = Field(gt=0, le=MAX_HORIZON_MONTHS)
     benchmark: str
     lower: float | None = None
     upper: float | None = None
@@ -82,8 +103,8 @@ class Report(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     broker: str
     title: str
-    published: dt.date
-    price_date: dt.date
+    published: Day
+    price_date: Day
     analysts: list[Analyst]
     industry: str
     industry_rating: str
@@ -111,9 +132,9 @@ class CoveredName(_Strict):
     theme: str | None = None
     chain: str | None = None
     close_at_price_date: float | None = Field(default=None, gt=0)
-    eps: dict[int, float] = Field(default_factory=dict)
-    pe: dict[int, float] = Field(default_factory=dict)
-    actual_years: list[int] = Field(default_factory=list)
+    eps: dict[Year, float] = Field(default_factory=dict)
+    pe: dict[Year, float] = Field(default_factory=dict)
+    actual_years: list[Year] = Field(default_factory=list)
     note: str | None = None
 
     @field_validator("code")

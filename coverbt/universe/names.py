@@ -231,6 +231,6 @@ def _cached_names(cache_dir: Path) -> pd.DataFrame | None:
     from coverbt.errors import DataUnavailableError
 
     try:
-        return open_store(cache_dir).code_names()
+        return open_store(cache_dir, seed=False).code_names()  # names need no bars
     except DataUnavailableError:
         return None  # no cache yet: fall through to the next source

@@ -3,6 +3,7 @@ cache; a re-run finishes it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -109,3 +110,102 @@ def test_crash_between_segment_and_catalog_leaves_the_old_state(
     summary = import_path(cache, market_data_dir / "stock/tushare")
     assert summary.outcomes["new"] == 17
     assert not orphans & {p.name for p in (cache / "segments").iterdir()}
+
+
+KILL_SCRIPT = """
+import sys, time
+from pathlib import Path
+import coverbt.data.importer as importer
+from coverbt.data.store import import_path
+from coverbt.data.trading_calendar import last_known_day
+importer.BATCH_SIZE = 4  # many small commits, so kills land between and inside them
+print("ready", flush=True)
+import_path(Path(sys.argv[1]), Path(sys.argv[2]), progress=lambda *_a: time.sleep(0.02),
+            latest=last_known_day().date())
+"""
+KILLS = 20
+
+
+def _state(cache: Path) -> set[tuple[object, ...]]:
+    from coverbt.data.store import open_store
+
+    return {
+        (e.key, e.content_hash, e.meta.rows, e.meta.first, e.meta.last)
+        for e in open_store(cache, seed=False).entries()
+    }
+
+
+def _dates(cache: Path) -> dict[tuple[str, str, str, str], set[object]]:
+    from coverbt.data.store import open_store
+
+    store = open_store(cache, seed=False)
+    return {e.key: set(store.read(e).frame.index) for e in store.entries()}
+
+
+def _seed(cache: Path, market_data_dir: Path) -> None:
+    """A cache holding part of what the import brings (merged into) and more besides."""
+    from coverbt.data.cache import Cache
+    from coverbt.data.memory import provider_from_vendor_paths
+
+    market = provider_from_vendor_paths(
+        market_data_dir / "stock/akshare/688041.csv",
+        market_data_dir / "stock/tushare/600570.csv",
+        market_data_dir / "index/csi300_000300.csv",
+    )
+    halves = [s.between(end=s.frame.index[len(s.frame) // 2]) for c in ("688041", "600570")
+              for s in market.sources(c)]  # fmt: skip
+    with Cache(cache).writing() as writer:
+        writer.put(halves)
+    import_path(cache, market_data_dir / "index/csi300_000300.csv", latest=_any_day())
+
+
+def _any_day() -> dt.date:
+    """Import the shared files whatever the clock says (they end before this day)."""
+    from coverbt.data.trading_calendar import last_known_day
+
+    return last_known_day().date()
+
+
+@pytest.mark.slow
+@pytest.mark.kill_loop
+def test_sigkill_at_random_points_never_loses_a_row(tmp_path: Path, market_data_dir: Path):
+    """20 imports of a 48-file folder, each SIGKILLed at a random moment: every series and
+    every date cached before survives, the cache stays readable, and the re-run gives the
+    clean result."""
+    import random
+    import shutil
+
+    folder = tmp_path / "folder"
+    for part in ("stock", "index"):
+        shutil.copytree(market_data_dir / part, folder / part)
+    seeded = tmp_path / "seeded"
+    _seed(seeded, market_data_dir)
+    before = _dates(seeded)
+    clean = tmp_path / "clean"
+    shutil.copytree(seeded, clean)
+    assert import_path(clean, folder, latest=_any_day()).ok
+    expected = _state(clean)
+    rng = random.Random(11)
+    killed_mid = 0
+    for attempt in range(KILLS):
+        cache = tmp_path / f"run{attempt}"
+        shutil.copytree(seeded, cache)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, str(cache), str(folder)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 1.6))
+        killed_mid += proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        after = _dates(cache)
+        for key, dates in before.items():
+            assert dates <= after[key], f"kill {attempt} lost rows of {key}"
+        assert verify_cache(cache) == ({}, [])
+        assert import_path(cache, folder, latest=_any_day()).ok
+        assert _state(cache) == expected, f"kill {attempt}: the re-run differs"
+        shutil.rmtree(cache)
+    assert killed_mid >= KILLS // 2  # most kills landed inside the import

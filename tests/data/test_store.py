@@ -168,7 +168,8 @@ def test_second_writer_is_refused_while_the_lock_is_held(cache: Path, tmp_path: 
 
 def test_missing_cache_names_the_command(tmp_path: Path) -> None:
     with pytest.raises(DataUnavailableError, match="coverbt data import"):
-        open_store(tmp_path / "nothing")
+        open_store(tmp_path / "nothing", seed=False)
+    assert not (tmp_path / "nothing").exists()
 
 
 def test_unknown_format_and_missing_path_are_input_errors(tmp_path: Path) -> None:
@@ -217,7 +218,10 @@ def test_bad_members_of_an_archive_are_reported_the_rest_imported(
     assert dict(summary.outcomes) == {"new": 1}
 
 
-def test_a_truncated_archive_keeps_what_was_read(tmp_path: Path, market_data_dir: Path) -> None:
+def test_a_truncated_archive_imports_nothing_and_names_the_last_member(
+    tmp_path: Path, market_data_dir: Path
+) -> None:
+    """The whole archive is checked before anything from it is committed (issue 11)."""
     members = {
         f"data/{c}.csv": (market_data_dir / f"stock/tushare/{c}.csv").read_bytes()
         for c in ("000034", "000099", "000938", "000977")
@@ -226,9 +230,10 @@ def test_a_truncated_archive_keeps_what_was_read(tmp_path: Path, market_data_dir
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(whole[: int(len(whole) * 0.6)])
     summary = import_path(tmp_path / "cache", cut)
-    assert len(summary.errors) == 1 and "damaged archive after member" in str(summary.errors[0])
-    stored = {m.code for m in open_store(tmp_path / "cache").catalog()}
-    assert stored and stored < {"000034", "000099", "000938", "000977"}
+    [error] = summary.errors
+    assert str(error).startswith(f"{cut}: damaged or truncated archive")
+    assert "after member data/" in str(error) and "nothing from it was imported" in str(error)
+    assert summary.files == 0 and not summary.outcomes
 
 
 def test_content_hash_ignores_nan_bit_patterns(shared_provider: InMemoryProvider) -> None:

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
 import responses
+import typer
 from typer.testing import CliRunner
 
 from coverbt.cli import app
+from coverbt.cli.data_cmd import _report_update
 from coverbt.data.cache import Cache
 from coverbt.data.memory import InMemoryProvider
 from coverbt.data.schema import Adjust, Series, SeriesKind
@@ -27,9 +31,13 @@ from coverbt.data.update import (
     SKIPPED,
     UP_TO_DATE,
     Target,
+    failure_summary,
+    to_fetch,
+    unreachable,
     update_cache,
 )
-from coverbt.errors import FetchError
+from coverbt.errors import EXIT_UNREACHABLE, FetchError
+from tests.data.network_errors import KLINE_HOST, dns_failure
 
 TODAY = dt.date(2024, 12, 31)
 CUT = dt.date(2024, 9, 30)
@@ -140,29 +148,81 @@ def test_a_code_without_akshare_series_is_fetched_whole(cache: Cache, shared_pro
     assert open_store(cache.root).bars("688041").meta.first == series.meta.first
 
 
+def _update_cli(tmp_path: Path, universe_file: Path, *extra: str):
+    args = ["data", "update", "--universe", str(universe_file), "--workspace", str(tmp_path)]
+    return CliRunner().invoke(app, [*args, *extra])
+
+
 @responses.activate
-def test_cli_update_reports_failures_and_exits_1(
+def test_cli_update_with_no_site_answering_exits_3(
     tmp_path: Path, universe_file: Path, no_akshare_sleep: None
 ) -> None:
     """No site answers (responses refuses every request): every A-share fails, EH is
-    skipped, the command exits 1 and writes nothing."""
-    result = CliRunner().invoke(
-        app,
-        [
-            "data",
-            "update",
-            "--universe",
-            str(universe_file),
-            "--retries",
-            "1",
-            "--json",
-            "--workspace",
-            str(tmp_path),
-        ],
-    )
-    assert result.exit_code == 1, result.output
-    payload = json.loads(result.stdout)["results"]
-    statuses = {r["code"]: r["status"] for r in payload}
+    skipped, the command exits 3 (vendors unreachable) and writes nothing."""
+    result = _update_cli(tmp_path, universe_file, "--retries", "1", "--json")
+    assert result.exit_code == EXIT_UNREACHABLE == 3, result.output
+    answer = json.loads(result.stdout)
+    statuses = {r["code"]: r["status"] for r in answer["results"]}
     assert statuses.pop("EH") == SKIPPED
     assert len(statuses) == 27 and set(statuses.values()) == {FAILED}
-    assert open_store(tmp_path / "data_cache").catalog() == []
+    assert answer["unreachable"] is True and len(answer["failures"]) == 1
+    assert answer["failures"][0].startswith("network: network error for 52 series")
+    cache = Cache(tmp_path / "data_cache")  # nothing stored (and no sample seeded to look)
+    assert not cache.exists() or open_store(cache.root, seed=False).catalog() == []
+
+
+@responses.activate
+def test_cli_update_without_dns_fails_fast_with_one_line(
+    tmp_path: Path, universe_file: Path, no_akshare_sleep: None
+) -> None:
+    """No DNS: one summary line, exit 3, and no series is retried: the kline site is asked
+    once, the valuation and Shenwan sites never (the run's circuit opened)."""
+    for host in (KLINE_HOST, "80.push2.eastmoney.com", "datacenter-web.eastmoney.com",
+                 "www.swsresearch.com"):  # fmt: skip
+        responses.get(re.compile(f"https://{re.escape(host)}/.*"), body=dns_failure(host))
+    result = _update_cli(tmp_path, universe_file)
+    assert result.exit_code == EXIT_UNREACHABLE, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: network: DNS lookup failed for 52 series (80.push2.eastmoney.com, "
+        f"{KLINE_HOST}; 50 not tried after that): no route to the vendors. Fix: check the "
+        "connection, or run with --offline",
+        "nothing was fetched; the cache was not changed",
+    ]
+    asked = [urlsplit(call.request.url or "").hostname for call in responses.calls]
+    assert asked.count(KLINE_HOST) == 1
+    assert "datacenter-web.eastmoney.com" not in asked and "www.swsresearch.com" not in asked
+    assert result.stdout == ""  # no table of 52 failed rows
+
+
+def test_cli_update_partial_failure_exits_1_with_one_line_per_class(
+    cache: Cache, shared_provider
+) -> None:
+    """Stored what it could; each failure class is one line; exit 1."""
+    live = FakeLive([_akshare(shared_provider, "600570")], failing=frozenset({"603019"}))
+    results = update_cache(cache, live, _targets("600570", "603019"), today=TODAY)
+    assert [r.status for r in results] == [APPENDED, FAILED] and not unreachable(results)
+    assert failure_summary(results) == [
+        "network: network error for 1 series: the connection broke. Fix: check the "
+        "connection, or run with --offline"
+    ]
+    with pytest.raises(typer.Exit) as done:
+        _report_update(results, as_json=True)
+    assert done.value.exit_code == 1
+
+
+def test_cache_covering_the_day_needs_no_fetch(cache: Cache) -> None:
+    targets = [
+        *_targets("600570", "603019", "801750"),
+        Target("EH", "亿航智能", SeriesKind.STOCK, False),
+    ]
+    assert to_fetch(cache, targets, CUT) == []
+    assert to_fetch(cache, targets, dt.date(2024, 10, 7)) == []  # a holiday week: 09-30 covers
+    assert [t.code for t in to_fetch(cache, targets, dt.date(2024, 10, 8))] == [
+        "600570",
+        "603019",
+        "801750",
+    ]
+    valuation = Target("600570", "恒生电子", SeriesKind.VALUATION)
+    assert to_fetch(cache, [valuation], CUT) == [valuation]  # no PE/PB cached
+    assert to_fetch(Cache(cache.root.parent / "empty"), targets, CUT) == targets[:3]

@@ -11,8 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from coverbt.data.store import import_path
-
 CONTRACT = {
     "run_id",
     "strategy",
@@ -27,12 +25,11 @@ CONTRACT = {
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, repo_root: Path, market_data_dir: Path) -> Path:  # type: ignore[no-untyped-def]
+def workspace(tmp_path_factory, repo_root: Path, report_cache_filler) -> Path:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("ws")
     shutil.copytree(repo_root / "universe", root / "universe")
     shutil.copytree(repo_root / "strategies", root / "strategies")
-    for part in ("stock", "index"):
-        import_path(root / "data_cache", market_data_dir / part)
+    report_cache_filler(root / "data_cache")
     return root
 
 

@@ -229,15 +229,15 @@ def test_a_bad_on_rating_change_names_file_line_and_field(tmp_path: Path) -> Non
 
 
 def test_shipped_exit_on_downgrade_equals_coverage_equal_with_one_report(
-    repo_root, universe, shared_provider
+    repo_root, universe, report_market
 ) -> None:  # type: ignore[no-untyped-def]
     strategies = repo_root / "strategies"
     spec = load_strategy(strategies / "coverage_exit_on_downgrade.yaml")
     assert spec.exit.on_rating_change == "downgrade"
     ratings = RecordRatings.from_records(universe_records(universe))
-    mine = run_backtest(spec, universe, shared_provider, ratings=ratings)
+    mine = run_backtest(spec, universe, report_market, ratings=ratings)
     equal = run_backtest(
-        load_strategy(strategies / "coverage_equal.yaml"), universe, shared_provider
+        load_strategy(strategies / "coverage_equal.yaml"), universe, report_market
     )
     assert mine.plan.rating_exits == {}
     assert mine.trades.equals(equal.trades)

@@ -74,9 +74,18 @@ def test_equal_weight_equals_mean_of_direct_returns(
         assert per_name[code] == pytest.approx(value, abs=1e-6)
 
 
-def test_costs_and_lots_return_less(coverage, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
-    free = run_backtest(coverage, universe, shared_provider, RunOptions(no_costs=True))
-    real = run_backtest(coverage, universe, shared_provider, RunOptions())
+def test_reference_pin_on_the_report_market(coverage, universe, report_market) -> None:  # type: ignore[no-untyped-def]
+    """The pin holds on the report's market as served everywhere: ../shared, or the sample."""
+    options = RunOptions(no_costs=True, fractional=True)
+    result = run_backtest(coverage, universe, report_market, options)
+    assert result.plan.start == ENTRY and result.plan.end == EXIT
+    assert result.total_return() == pytest.approx(PINNED, abs=1e-9)
+    assert len(result.trades) == 50 and result.engine.refusals == []
+
+
+def test_costs_and_lots_return_less(coverage, universe, report_market) -> None:  # type: ignore[no-untyped-def]
+    free = run_backtest(coverage, universe, report_market, RunOptions(no_costs=True))
+    real = run_backtest(coverage, universe, report_market, RunOptions())
     assert real.total_return() < free.total_return() < PINNED
     fees = real.trades[["commission", "stamp_duty", "transfer_fee"]].sum().sum()
     assert fees > 0
@@ -95,20 +104,20 @@ def test_costs_and_lots_return_less(coverage, universe, shared_provider) -> None
 
 @pytest.mark.parametrize("name", ["coverage_equal", "rating_weighted"])
 def test_vectorized_agrees_with_backtrader(
-    name, repo_root, universe, shared_provider, engines_gap
+    name, repo_root, universe, report_market, engines_gap
 ) -> None:  # type: ignore[no-untyped-def]
     spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
     spec = spec.model_copy(update={"act": spec.act.model_copy(update={"rebalance": "1M"})})
-    plan, panel = build_plan(spec, universe, shared_provider, profile=PROFILES["frictionless"])
+    plan, panel = build_plan(spec, universe, report_market, profile=PROFILES["frictionless"])
     assert len(plan.decisions) == 6  # entry + 5 monthly rebalances
     assert engines_gap(plan, panel) < 1e-6
 
 
 def test_benchmark_strategies_match_the_benchmark_columns(
-    repo_root, universe, shared_provider
+    repo_root, universe, report_market
 ) -> None:  # type: ignore[no-untyped-def]
     for name, key in (("csi300_hold", "csi300"), ("sw_computer_hold", "sw_computer")):
         spec = load_strategy(repo_root / "strategies" / f"{name}.yaml")
-        result = run_backtest(spec, universe, shared_provider)
+        result = run_backtest(spec, universe, report_market)
         assert result.total_return() == pytest.approx(result.total_return(key), abs=1e-9)
         assert result.trades["commission"].sum() == 0

@@ -58,9 +58,9 @@ def _chosen(plan) -> dict[pd.Timestamp, list[str]]:  # type: ignore[no-untyped-d
 
 
 def test_decisions_equal_the_screen_on_data_cut_at_the_previous_close(
-    shipped, repo_root, universe, shared_provider
+    shipped, repo_root, universe, report_market
 ) -> None:  # type: ignore[no-untyped-def]
-    plan, _ = build_plan(shipped, universe, shared_provider)
+    plan, _ = build_plan(shipped, universe, report_market)
     assert plan.screen_file == repo_root / "strategies" / "screens" / "coverage_cheap_strong.yaml"
     screen = load_screen(plan.screen_file)
     assert len(plan.decisions) == 6
@@ -71,7 +71,7 @@ def test_decisions_equal_the_screen_on_data_cut_at_the_previous_close(
     known = {friday: universe.model_copy(update={"report": report})}
     for decision in plan.decisions:
         before = trading_days(decision.date - pd.Timedelta(days=20), decision.date)[-2]
-        cut = _truncated(shared_provider, before)
+        cut = _truncated(report_market, before)
         seen = known.get(before.date(), universe)
         direct = run_screen(screen, cut, as_of=before.date(), scope="coverage", universe=seen)
         assert sorted(decision.weights) == sorted(direct.selected.index), decision.date
@@ -84,10 +84,10 @@ def test_decisions_equal_the_screen_on_data_cut_at_the_previous_close(
             assert list(decision.weights.values()) == pytest.approx([1 / n] * n)
 
 
-def test_bars_on_or_after_a_decision_do_not_change_it(shipped, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
-    base, _ = build_plan(shipped, universe, shared_provider)
+def test_bars_on_or_after_a_decision_do_not_change_it(shipped, universe, report_market) -> None:  # type: ignore[no-untyped-def]
+    base, _ = build_plan(shipped, universe, report_market)
     day = base.decisions[3].date  # 2024-09-24
-    changed, _ = build_plan(shipped, universe, _wild_from(shared_provider, day))
+    changed, _ = build_plan(shipped, universe, _wild_from(report_market, day))
     before = {d: w for d, w in _chosen(base).items() if d <= day}
     assert before == {d: w for d, w in _chosen(changed).items() if d <= day}
     assert [d.weights for d in base.decisions[:4]] == [d.weights for d in changed.decisions[:4]]
@@ -156,15 +156,15 @@ def test_a_hand_made_market_trades_what_the_screen_passes(tmp_path, universe, ma
 
 
 def test_shipped_screen_strategy_agrees_across_engines(
-    shipped, universe, shared_provider, engines_gap
+    shipped, universe, report_market, engines_gap
 ) -> None:  # type: ignore[no-untyped-def]
-    plan, panel = build_plan(shipped, universe, shared_provider, profile=PROFILES["frictionless"])
+    plan, panel = build_plan(shipped, universe, report_market, profile=PROFILES["frictionless"])
     assert all(d.weights for d in plan.decisions)  # the screen passes names on every date
     assert len({tuple(sorted(d.weights)) for d in plan.decisions}) > 1  # and the set changes
     assert engines_gap(plan, panel) < 1e-6
     fast = run_vectorized(plan, panel)
     result = run_backtest(
-        shipped, universe, shared_provider, RunOptions(no_costs=True, fractional=True)
+        shipped, universe, report_market, RunOptions(no_costs=True, fractional=True)
     )
     assert result.total_return() == pytest.approx(fast.iloc[-1] / plan.capital - 1, abs=1e-6)
     sold = result.trades.loc[result.trades["side"] == "sell"]

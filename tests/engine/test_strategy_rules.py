@@ -30,11 +30,11 @@ def test_the_issue_s_strategies_are_shipped() -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_every_shipped_strategy_runs(name, repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+def test_every_shipped_strategy_runs(name, repo_root, universe, report_market) -> None:  # type: ignore[no-untyped-def]
     from coverbt.backtest.run import run_backtest
 
     result = run_backtest(
-        load_strategy(repo_root / "strategies" / f"{name}.yaml"), universe, shared_provider
+        load_strategy(repo_root / "strategies" / f"{name}.yaml"), universe, report_market
     )
     assert len(result.trades) > 0
     assert result.equity.iloc[0].tolist() == [1.0, 1.0, 1.0]
@@ -42,11 +42,11 @@ def test_every_shipped_strategy_runs(name, repo_root, universe, shared_provider)
     assert (result.positions["shares"] > 0).all()
 
 
-def test_rating_weights_are_two_to_one(repo_root, universe, shared_provider) -> None:  # type: ignore[no-untyped-def]
+def test_rating_weights_are_two_to_one(repo_root, universe, report_market) -> None:  # type: ignore[no-untyped-def]
     from coverbt.strategy.plan import build_plan
 
     plan, _ = build_plan(
-        load_strategy(repo_root / "strategies" / "rating_weighted.yaml"), universe, shared_provider
+        load_strategy(repo_root / "strategies" / "rating_weighted.yaml"), universe, report_market
     )
     weights = plan.decisions[0].weights
     assert weights["300496"] == pytest.approx(2 * weights["000977"])

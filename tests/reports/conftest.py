@@ -70,7 +70,7 @@ def make_run_folder(root: Path, run_id: str, universe, provider) -> Path:
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, universe, shared_provider) -> Path:
+def run_dir(tmp_path_factory, universe, report_market) -> Path:
     return make_run_folder(
-        tmp_path_factory.mktemp("reports"), "2024-equal-weight", universe, shared_provider
+        tmp_path_factory.mktemp("reports"), "2024-equal-weight", universe, report_market
     )

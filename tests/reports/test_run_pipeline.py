@@ -67,3 +67,37 @@ def test_offline_gap_names_the_missing_series(
     assert "stock 300496 中科创达: not in the cache" in out.stderr
     assert "coverbt data import" in out.stderr
     assert not (ws / "reports").exists()
+
+
+@pytest.mark.slow
+def test_empty_cache_is_seeded_from_the_sample(tmp_path: Path, repo_root: Path) -> None:
+    """The README's first command on a machine without ../shared: `run --offline` on an empty
+    cache seeds it from the built-in sample (one line says so) and gives the pinned numbers."""
+    ws = _workspace(tmp_path / "ws", repo_root)
+    out = _coverbt("run", "--offline", "--horizons", "6M", cwd=ws)
+    assert out.returncode == 0, out.stderr
+    seeded = [line for line in out.stderr.splitlines() if "seeded" in line]
+    assert len(seeded) == 1 and "built-in sample" in seeded[0]
+    cards = json.loads(
+        (ws / "reports/scorecard-pingan-computer-2024-midyear-csi300/scorecard.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    six = {n["code"]: n for n in cards[0]["names"]}
+    assert six["300496"]["return"] == pytest.approx(0.2906523505403953, rel=1e-9)
+    assert "reports/index.html" in out.stdout
+    # a second run finds the cache filled: no second seeding line
+    again = _coverbt("run", "--offline", "--horizons", "6M", "--strategies", "coverage_equal",
+                     cwd=ws)  # fmt: skip
+    assert again.returncode == 0 and "seeded" not in again.stderr
+
+
+def test_explicit_sample_import_is_idempotent(tmp_path: Path) -> None:
+    first = _coverbt("data", "import", "--sample", "--json", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["series_written"] == 33
+    second = _coverbt("data", "import", "--sample", "--json", cwd=tmp_path)
+    assert json.loads(second.stdout)["series_written"] == 0
+    status = _coverbt("data", "status", "--json", cwd=tmp_path)
+    sources = {row["source"] for row in json.loads(status.stdout)["series"]}
+    assert sources == {"sample"}

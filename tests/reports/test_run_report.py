@@ -63,9 +63,9 @@ def test_summary_matches_equity_csv(built, run_dir: Path) -> None:
     assert "tearsheet_csi300.html" in text and "equity.png" in text
 
 
-def test_index_links_runs_and_scorecards(built, run_dir: Path, universe, shared_provider) -> None:
+def test_index_links_runs_and_scorecards(built, run_dir: Path, universe, report_market) -> None:
     reports = run_dir.parent
-    card = score_universe(universe, shared_provider)
+    card = score_universe(universe, report_market)
     folder = write_scorecard_report([card], reports)
     assert (folder / "scorecard_6M.png").read_bytes()[:8] == PNG_MAGIC
     index = write_index(reports)

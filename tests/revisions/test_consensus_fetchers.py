@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 import requests
 import responses
 
-from coverbt.errors import FetchError, InputError
+from coverbt.errors import FetchError, FetchFailure, InputError
 from coverbt.revisions import consensus
 from coverbt.revisions.ledger import Ledger
 from coverbt.revisions.service import take_snapshot
+from tests.data.network_errors import dns_failure
 
 TODAY = dt.date(2025, 6, 30)  # FY1 = 2025: the 2024 annual reports are out
 THS_URL = "https://basic.10jqka.com.cn/new/{code}/worth.html"
@@ -187,8 +189,31 @@ def test_snapshot_stores_what_it_can_and_reports_the_rest(tmp_path):
     assert result.records == 2 + 3
     assert result.summary.new_keys == 5
     assert len(result.problems) == 1 and "em_consensus" in result.problems[0]
+    schema, detail = result.failure_lines()
+    assert schema.startswith("schema: the answer changed shape for 1 request:")
+    assert detail == result.problems[0]  # it names the function: shown as it is
     again = take_snapshot(ledger, ["600570"], TODAY)
     assert again.summary.added == 0  # the same day twice adds nothing
     assert json.dumps(sorted(ledger.rows()["source"].unique()), ensure_ascii=False) == (
         '["em_report:中信证券", "ths_consensus"]'
     )
+
+
+@responses.activate
+def test_snapshot_without_dns_fails_fast_with_one_line(tmp_path):
+    """No DNS: two sites fail once each, the run's circuit opens, the other requests are
+    not sent; the problems sum up in one line."""
+    for host in ("basic.10jqka.com.cn", "reportapi.eastmoney.com", "datacenter-web.eastmoney.com"):
+        responses.get(re.compile(f"https://{re.escape(host)}/.*"), body=dns_failure(host))
+    codes = ["600570", "300496", "603019"]
+    result = take_snapshot(Ledger(tmp_path / "ledger.duckdb"), codes, TODAY)
+    assert result.records == 0 and len(result.problems) == 2 * len(codes) + 1
+    assert len(responses.calls) == 2
+    assert result.failure_lines() == [
+        "network: DNS lookup failed for 7 requests (basic.10jqka.com.cn, "
+        "reportapi.eastmoney.com; 5 not tried after that): no route to the vendors. Fix: "
+        "check the connection, or run with --offline"
+    ]
+    assert [(f, tried) for f, _host, tried in result.failures] == [(FetchFailure.DNS, True)] * 2 + [
+        (FetchFailure.DNS, False)
+    ] * 5

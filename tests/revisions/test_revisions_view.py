@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from coverbt.cli import app
-from coverbt.data.store import import_path
 from coverbt.errors import InputError
 from coverbt.revisions.actuals import read_actuals
 from coverbt.revisions.ledger import Ledger
@@ -43,19 +43,19 @@ def test_pe_ttm_pinned_to_the_baostock_file(shared_provider, market_data_dir, co
     assert view.note is None
 
 
-def test_missing_pe_is_said_not_invented(shared_provider):
-    star = pe_ttm_view(shared_provider, "688041", PUBLISHED, AS_OF)
+def test_missing_pe_is_said_not_invented(report_market):
+    star = pe_ttm_view(report_market, "688041", PUBLISHED, AS_OF)
     assert (star.at_report, star.now) == (None, None)
     assert "no PE TTM" in star.note
-    late = pe_ttm_view(shared_provider, "002439", PUBLISHED, AS_OF)
+    late = pe_ttm_view(report_market, "002439", PUBLISHED, AS_OF)
     assert late.at_report is None and late.now is not None
     assert "starts 2024-10-14" in late.note
 
 
-def test_view_contract(tmp_path, universe, universe_file, shared_provider):
+def test_view_contract(tmp_path, universe, universe_file, report_market):
     ledger = Ledger(tmp_path / "ledger.duckdb")
     ingest_universe(ledger, universe, universe_file)
-    view = build_view(universe, ledger.rows(), shared_provider, AS_OF)
+    view = build_view(universe, ledger.rows(), report_market, AS_OF)
     assert {"as_of", "names", "breadth_1m", "breadth_3m"} <= set(view)
     by_code = {n["code"]: n for n in view["names"]}
     assert len(by_code) == 26
@@ -75,10 +75,16 @@ def test_view_contract(tmp_path, universe, universe_file, shared_provider):
     assert view["breadth_1m"] == 0.0 and view["breadth_1m_counts"]["n"] == 13
     parts = hs["decomposition"]
     assert parts["dlog_eps"] + parts["dlog_pe"] == pytest.approx(parts["log_return"])
-    before = build_view(universe, ledger.rows(), shared_provider, dt.date(2024, 6, 22))
+    before = build_view(universe, ledger.rows(), report_market, dt.date(2024, 6, 22))
     assert all(n["forecasts"] == [] for n in before["names"])
 
 
+# actuals published 2025-03-28 can be stored only once that day has passed: these tests
+# set their own clock, whatever day the suite runs on (COVERBT_TEST_CLOCK included)
+AFTER_ACTUALS = dt.datetime(2025, 6, 30, 12, tzinfo=dt.UTC)
+
+
+@time_machine.travel(AFTER_ACTUALS, tick=False)
 def test_actuals_csv_row_errors_name_the_line(tmp_path):
     good = tmp_path / "actuals.csv"
     good.write_text("code,fiscal_year,eps,published\n600570,2024,0.55,2025-03-28\n")
@@ -104,6 +110,7 @@ def test_actuals_csv_row_errors_name_the_line(tmp_path):
         read_actuals(header)
 
 
+@time_machine.travel(AFTER_ACTUALS, tick=False)
 def test_forecast_error_against_added_actuals(tmp_path, universe, universe_file):
     ledger = Ledger(tmp_path / "ledger.duckdb")
     ingest_universe(ledger, universe, universe_file)
@@ -116,10 +123,9 @@ def test_forecast_error_against_added_actuals(tmp_path, universe, universe_file)
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, market_data_dir, repo_root) -> Path:
+def workspace(tmp_path_factory, report_cache_filler, repo_root) -> Path:
     root = tmp_path_factory.mktemp("ws")
-    for folder in ("stock/baostock", "stock/akshare", "index"):
-        import_path(root / "data_cache", market_data_dir / folder)
+    report_cache_filler(root / "data_cache")
     (root / "universe").mkdir()
     src = repo_root / "universe" / "pingan_computer_2024_midyear.yaml"
     (root / "universe" / src.name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")

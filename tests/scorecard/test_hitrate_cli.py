@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from coverbt.data.store import import_path
-
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory, market_data_dir: Path) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory, report_cache_filler) -> Path:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("ws")
-    for part in ("stock", "index"):
-        import_path(root / "data_cache", market_data_dir / part)
+    report_cache_filler(root / "data_cache")
     return root
 
 
@@ -71,7 +68,20 @@ def test_bad_flags_exit_2_without_traceback(
     assert needle in out.stderr and "Traceback" not in out.stderr
 
 
-def test_empty_workspace_says_how_to_import(tmp_path: Path, universe_file: Path) -> None:
+def test_empty_workspace_is_seeded_from_the_sample(tmp_path: Path, universe_file: Path) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), "--horizons", "6M", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "seeded" in out.stderr and "built-in sample" in out.stderr
+
+
+def test_a_cache_lacking_the_stocks_says_how_to_import(tmp_path: Path, universe_file: Path):
+    from coverbt.data.cache import Cache
+    from coverbt.data.sample import load_sample
+
+    with Cache(tmp_path / "data_cache").writing() as writer:  # one index, no stock
+        writer.put([s.series for s in load_sample() if s.series.meta.code == "000300"])
     out = _coverbt("hitrate", "-u", str(universe_file), cwd=tmp_path)
-    assert out.returncode == 2
-    assert "coverbt data import" in out.stderr and "Traceback" not in out.stderr
+    # each name gets numbers or a reason; here the reason names the import command
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    assert "coverbt data import" in out.stdout
+    assert "seeded" not in out.stderr

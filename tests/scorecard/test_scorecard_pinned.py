@@ -51,8 +51,8 @@ def _direct_index(path: Path, date_col: str, open_col: str, close_col: str) -> f
 
 
 @pytest.fixture(scope="module")
-def card(universe, shared_provider):
-    return score_universe(universe, shared_provider, horizon="6M", benchmark="csi300")
+def card(universe, report_market):
+    return score_universe(universe, report_market, horizon="6M", benchmark="csi300")
 
 
 def test_thirteen_table_rows_match_plain_pandas(card, universe, market_data_dir: Path) -> None:
@@ -139,16 +139,16 @@ def test_json_contract_keys(card) -> None:
     assert {"rating", "index_return", "benchmark_return", "excess", "hit"} <= set(data["industry"])
 
 
-def test_12m_runs_to_june_2025(universe, shared_provider) -> None:
-    card = score_universe(universe, shared_provider, horizon="12M", benchmark="sw_computer")
+def test_12m_runs_to_june_2025(universe, report_market) -> None:
+    card = score_universe(universe, report_market, horizon="12M", benchmark="sw_computer")
     assert str(card.planned_exit) == "2025-06-24"
     assert card.industry.reason is None  # SW Computer ends 2025-06-30, after the exit
     assert all(s.reason is None for s in card.names if s.code != "EH")
 
 
-def test_18m_beyond_sw_computer_gives_reasons(universe, shared_provider) -> None:
+def test_18m_beyond_sw_computer_gives_reasons(universe, report_market) -> None:
     # entry + 18M = 2025-12-24; SW Computer ends 2025-06-30: every name says so
-    card = score_universe(universe, shared_provider, horizon="18M", benchmark="sw_computer")
+    card = score_universe(universe, report_market, horizon="18M", benchmark="sw_computer")
     assert all(s.ret is None for s in card.names)
     expected = "data for benchmark 801750 ends 2025-06-30, before the horizon end 2025-12-24"
     assert all(s.reason == expected for s in card.names if s.code != "EH")

@@ -13,7 +13,6 @@ import pytest
 
 from coverbt.data.memory import InMemoryProvider, provider_from_vendor_paths
 from coverbt.data.schema import Adjust, Series, SeriesKind, meta_for
-from coverbt.data.store import import_path
 from coverbt.data.trading_calendar import trading_days
 
 RETRIEVED = dt.datetime(2024, 12, 31, 18, 0)
@@ -78,13 +77,11 @@ def tushare_market(market_data_dir: Path) -> InMemoryProvider:
 
 @pytest.fixture(scope="session")
 def workspace_root(
-    tmp_path_factory: pytest.TempPathFactory, market_data_dir: Path, repo_root: Path
+    tmp_path_factory: pytest.TempPathFactory, report_cache_filler, repo_root: Path
 ) -> Path:
     """A workspace whose cache holds the report's stocks and the indexes (imported once)."""
     root = tmp_path_factory.mktemp("workspace")
-    cache = root / "data_cache"
-    for item in ("stock", "index", "cross-section/baostock_stock_list.csv"):
-        import_path(cache, market_data_dir / item)
+    report_cache_filler(root / "data_cache")
     shutil.copytree(repo_root / "universe", root / "universe")
     shutil.copytree(repo_root / "strategies" / "screens", root / "strategies" / "screens")
     return root

@@ -73,14 +73,14 @@ def test_coverage_screen_pins_against_direct_pandas(
 
 
 def test_no_look_ahead_truncated_data_gives_the_same_table(
-    coverage_screen, shared_provider: InMemoryProvider, universe: Universe
+    coverage_screen, report_market: InMemoryProvider, universe: Universe
 ) -> None:
     """Bars after the as-of session change nothing: cut them off and compare."""
     truncated = InMemoryProvider(
-        [s.between(None, AS_OF) for s in _all_series(shared_provider)],
-        shared_provider.code_names(),
+        [s.between(None, AS_OF) for s in _all_series(report_market)],
+        report_market.code_names(),
     )
-    full = run_screen(coverage_screen, shared_provider, as_of=AS_OF, universe=universe)
+    full = run_screen(coverage_screen, report_market, as_of=AS_OF, universe=universe)
     cut = run_screen(coverage_screen, truncated, as_of=AS_OF, universe=universe)
     pd.testing.assert_frame_equal(full.table, cut.table)
 
@@ -93,10 +93,10 @@ def _all_series(provider: InMemoryProvider):
 
 
 def test_report_view_unknown_before_publication(
-    coverage_screen, shared_provider: InMemoryProvider, universe: Universe
+    coverage_screen, report_market: InMemoryProvider, universe: Universe
 ) -> None:
     result = run_screen(
-        coverage_screen, shared_provider, as_of=dt.date(2024, 6, 21), universe=universe
+        coverage_screen, report_market, as_of=dt.date(2024, 6, 21), universe=universe
     )
     assert result.table["rating"].isna().all()
     assert result.table["fy1_pe"].isna().all()
@@ -104,12 +104,12 @@ def test_report_view_unknown_before_publication(
 
 
 def test_cache_bulk_read_matches_the_per_code_provider(
-    workspace_root: Path, shared_provider: InMemoryProvider, universe: Universe
+    workspace_root: Path, report_market: InMemoryProvider, universe: Universe
 ) -> None:
     codes = [n.code for n in universe.names if n.a_share]
     store = open_store(workspace_root / "data_cache")
     from_cache = build_panel(store, codes, AS_OF, 60)
-    in_memory = build_panel(shared_provider, codes, AS_OF, 60)
+    in_memory = build_panel(report_market, codes, AS_OF, 60)
     pd.testing.assert_frame_equal(from_cache.close, in_memory.close)
     pd.testing.assert_frame_equal(from_cache.amount, in_memory.amount)
     pd.testing.assert_frame_equal(from_cache.traded, in_memory.traded)
