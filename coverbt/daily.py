@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from coverbt import jsonio
 from coverbt.atomic import atomic_write_text
 from coverbt.data.netfail import FetchGuard
 from coverbt.data.provider import MarketData
@@ -322,7 +322,7 @@ class _Context:
         payload = card.to_json()
         folder = self.workspace.reports_dir / "daily" / self.day.isoformat()
         atomic_write_text(
-            folder / "scorecard.json", json.dumps(payload, ensure_ascii=False, indent=2)
+            folder / "scorecard.json", jsonio.dumps(payload, ensure_ascii=False, indent=2)
         )
         rates = ", ".join(f"{r.rating} {r.band_hits}/{r.n} in band" for r in card.by_rating)
         return OK, f"{len(payload['names'])} names scored ({card.horizon}); {rates}", {}
@@ -335,7 +335,7 @@ class _Context:
         view = build_view(self._universe(), rows, self._market(), self.as_of or self.day)
         folder = self.workspace.reports_dir / "daily" / self.day.isoformat()
         atomic_write_text(
-            folder / "revisions.json", json.dumps(view, ensure_ascii=False, indent=2, default=str)
+            folder / "revisions.json", jsonio.dumps(view, ensure_ascii=False, indent=2, default=str)
         )
         return (
             OK,
@@ -350,9 +350,8 @@ class _Context:
 def write_summary(run: DailyRun) -> None:
     """summary.json, summary.md and summary.html in the run's folder (atomic writes)."""
     payload = run.to_json()
-    atomic_write_text(
-        run.folder / "summary.json", json.dumps(payload, ensure_ascii=False, indent=2, default=str)
-    )
+    text = jsonio.dumps(payload, ensure_ascii=False, indent=2, default=str)
+    atomic_write_text(run.folder / "summary.json", text)
     lines = [f"# coverbt daily {run.date}", ""]
     lines.append(
         f"{'offline' if run.offline else 'online'}; "

@@ -64,9 +64,17 @@ def _require(path: Path) -> Path:
 # --- the moved clock and the no-skip guard --------------------------------------------------
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if CLOCK:
+        import tempfile
+
         import time_machine
+
+        # pytest deletes numbered temp folders whose lock looks days old: under a clock moved
+        # to 2031 that would be every other session's. A folder of our own has no such sweep.
+        if not config.option.basetemp:
+            config.option.basetemp = tempfile.mkdtemp(prefix=f"coverbt-clock-{CLOCK}-")
 
         day = dt.date.fromisoformat(CLOCK)
         moved = dt.datetime(day.year, day.month, day.day, 10, 0, tzinfo=dt.UTC)
