@@ -17,6 +17,7 @@ from coverbt.data.trading_calendar import next_session, trading_days
 _HORIZON = re.compile(r"^\s*(\d+)\s*([MWD])\s*$", re.IGNORECASE)
 MAX_HORIZON_YEARS = 30  # longer than any rating promise; keeps dates inside pandas' range
 _PER_YEAR = {"M": 12, "W": 52, "D": 366}
+_LOOKBACK_DAYS = 40  # longer than any exchange closure (Spring Festival, 2020s)
 
 
 def entry_session(published: dt.date | str) -> pd.Timestamp:
@@ -63,3 +64,35 @@ def horizon_end(entry: pd.Timestamp | dt.date | str, horizon: str | pd.DateOffse
     if len(sessions) == 0:
         raise ValueError(f"no session between {start.date()} and {target.date()}")
     return pd.Timestamp(sessions[-1])
+
+
+def session_before(published: dt.date | str) -> pd.Timestamp:
+    """Last session strictly before the publication date (whose close a ``prior_close``
+    entry uses).
+
+    Examples
+    --------
+    >>> session_before("2024-06-23").date()
+    datetime.date(2024, 6, 21)
+    """
+    day = pd.Timestamp(published)
+    sessions = trading_days(day - pd.DateOffset(days=_LOOKBACK_DAYS), day - pd.Timedelta(days=1))
+    if len(sessions) == 0:
+        raise ValueError(f"no session in the {_LOOKBACK_DAYS} days before {day.date()}")
+    return pd.Timestamp(sessions[-1])
+
+
+def planned_exit(
+    published: dt.date | str, horizon: str | pd.DateOffset, *, anchor: str = "entry"
+) -> pd.Timestamp:
+    """The horizon end counted from the entry session (``anchor="entry"``, the default) or
+    from the publication date (``anchor="publication"``).
+
+    Examples
+    --------
+    >>> planned_exit("2024-06-23", "6M").date(), planned_exit(
+    ...     "2024-06-23", "6M", anchor="publication").date()
+    (datetime.date(2024, 12, 24), datetime.date(2024, 12, 23))
+    """
+    start = entry_session(published) if anchor == "entry" else pd.Timestamp(published)
+    return horizon_end(start, horizon)

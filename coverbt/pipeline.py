@@ -11,7 +11,7 @@ Steps, each reported to an optional ``progress(step, done, total)`` callback:
 2. **backtests**: every strategy file in the workspace's ``strategies/`` (or those named),
    through the engine's library (:func:`coverbt.backtest.folder.backtest_file`), each
    followed by :func:`coverbt.reports.build_run_report`.
-3. **scorecard**: :func:`coverbt.scorecard.score_universe` per horizon, written by
+3. **scorecard**: :func:`coverbt.scorecard.full.full_scorecards` per horizon, written by
    :func:`coverbt.reports.write_scorecard_report`.
 4. **index**: :func:`coverbt.reports.write_index`.
 """
@@ -29,7 +29,9 @@ from coverbt.data.schema import SeriesKind
 from coverbt.data.store import IMPORT_HINT, open_store
 from coverbt.errors import DataUnavailableError, InputError
 from coverbt.horizon import entry_session, horizon_end
-from coverbt.scorecard import Scorecard, score_universe
+from coverbt.scorecard import Scorecard
+from coverbt.scorecard.convention import Convention
+from coverbt.scorecard.full import full_scorecards
 from coverbt.universe.load import load_universe
 from coverbt.universe.model import Universe
 from coverbt.workspace import Workspace
@@ -157,8 +159,15 @@ def run_pipeline(
     update: Updater | None = None,
     progress: Progress | None = None,
     command: str = "coverbt run",
+    capital: float | None = None,
+    convention: Convention | None = None,
 ) -> PipelineResult:
-    """Data check, every strategy with its report, the scorecard, ``reports/index.html``."""
+    """Data check, every strategy with its report, the scorecard, ``reports/index.html``.
+
+    ``capital`` (CNY) overrides every strategy file's ``capital``; ``convention`` the
+    universe file's scoring convention. Each run's summary holds
+    ``held``, ``names`` and ``not_held`` (see :mod:`coverbt.backtest.omissions`).
+    """
     from coverbt.backtest.folder import backtest_file
     from coverbt.backtest.run import RunOptions
     from coverbt.reports import build_run_report, write_index, write_scorecard_report
@@ -178,16 +187,17 @@ def run_pipeline(
     )
     workspace.reports_dir.mkdir(parents=True, exist_ok=True)  # fail now, not after the backtests
     runs = []
+    options = RunOptions(capital=capital)
     ratings = LedgerRatings(Ledger.in_cache(workspace.cache_dir))  # read once, if a file asks
     for i, path in enumerate(files, start=1):
         step(f"backtest {path.stem}", i, total)
         _result, folder, summary = backtest_file(
-            path, universe_file, market, workspace.reports_dir, RunOptions(), command, ratings
+            path, universe_file, market, workspace.reports_dir, options, command, ratings
         )
         build_run_report(folder)
         runs.append(StrategyRun(path.stem, folder, summary))
     step("scorecard", total - 2, total)
-    cards = [score_universe(universe, market, h) for h in horizons]
+    cards = full_scorecards(universe, market, horizons, convention)  # + robustness, executable
     folder = write_scorecard_report(cards, workspace.reports_dir)
     step("index", total - 1, total)
     index = write_index(workspace.reports_dir)

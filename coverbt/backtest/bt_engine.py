@@ -6,25 +6,54 @@ is sized first by :func:`coverbt.market.execution.fill` against a mirror of the 
 lots, price limits, suspensions, T+1 and cash go through the same pure rules the property
 tests check; backtrader then executes it and its fills are recorded. Fees come from a
 CommInfo that applies the date-versioned schedule of the day the order fills.
+
+Orders fill at the panel's execution prices: raw (unadjusted) for a code whose provider has
+raw bars and corporate actions, with each dividend credited as cash and each bonus or
+transfer added as shares on its ex-date (:func:`coverbt.market.corporate.apply_events`) and
+the exchange's ex-right reference price as the limit rules' previous close; qfq otherwise.
+For a qfq order at the day's high or low the adapter fits the session's qfq/raw scale
+(:func:`coverbt.market.rules.grid_scale`) so the limit test can run on raw prices;
+:func:`execution_prices` says in the manifest how fills and limit prices were derived.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import backtrader as bt
 import pandas as pd
 
+from coverbt.data.schema import Adjust
 from coverbt.data.trading_calendar import next_session
+from coverbt.market.corporate import (
+    ActionEffect,
+    apply_events,
+    reference_prev_closes,
+)
 from coverbt.market.execution import Account, Fill, fill
-from coverbt.market.rules import PROFILES, Bar, MarketProfile, Side, costs
+from coverbt.market.rules import (
+    EXECUTION_PRICES,
+    PROFILES,
+    Bar,
+    MarketProfile,
+    Side,
+    costs,
+    grid_scale,
+)
 from coverbt.strategy.panel import Panel, value_at
 from coverbt.strategy.plan import Plan
 
 FRICTIONLESS = PROFILES["frictionless"]
 _CLOCK = "__clock__"
 _TOLERANCE = 1e-6  # relative: backtrader's fill vs the mirror's prediction
+# Sessions (first, last, relative to the order's) whose prices fit the qfq/raw scale with
+# it: the most first, fewer when an ex-date falls among them (their scale differs). The last
+# window, the session and the three after it, serves a session with no usable earlier one
+# (the panel's first, or one after a holiday of one-price days): the scale only decodes the
+# day's raw prices, which a trader saw that day; no later price enters the limit test.
+_SCALE_WINDOWS = ((-10, 0), (-3, 0), (-1, 0), (0, 3))
+_INDEX_PRICES = "index levels: a benchmark reference, no lots, price limits or fees"
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,9 @@ class EngineResult:
     refusals: list[Refusal]
     final_value: float
     held_at_end: dict[str, float] = field(default_factory=dict)
+    execution_prices: dict[str, object] = field(default_factory=dict)
+    # corporate actions credited: (the session credited in, its effect), raw-price codes only
+    corporate_actions: list[tuple[dt.date, ActionEffect]] = field(default_factory=list)
 
 
 class _DatedBroker(bt.brokers.BackBroker):
@@ -81,22 +113,44 @@ class _Runner:
         self.fractional = fractional
         self.account = Account(cash=plan.capital)
         self.decisions = {d.date: d for d in plan.decisions}
-        self.prev_close = panel["close"].ffill().shift(1)
-        self.last_close = panel["close"].ffill()
+        close = panel.execution("close")
+        self.prev_close = close.ffill().shift(1)
+        for code, actions in panel.actions.items():  # raw prices: ex-right reference prices
+            self.prev_close[code] = reference_prev_closes(close[code], actions)
+        self.last_close = close.ffill()
+        self.effects: list[tuple[dt.date, ActionEffect]] = []
+        self.events_through: dt.date | None = None
         self.pending_buy: dict[str, float] = {}
         self.stop_flagged: set[str] = set()
         self.cost_basis: dict[str, float] = {}
         self.expected: list[Fill] = []
         self.fills: list[Fill] = []
         self.refusals: list[Refusal] = []
+        self.scales: dict[tuple[str, pd.Timestamp], float | None] = {}
 
     # -- helpers -------------------------------------------------------------------------
     def _bar(self, code: str, day: pd.Timestamp) -> Bar | None:
         if not self.panel.has_bar(code, day):
             return None
-        row = {f: value_at(self.panel[f], day, code) for f in ("open", "high", "low", "close")}
+        prices = self.panel.execution
+        row = {f: value_at(prices(f), day, code) for f in ("open", "high", "low", "close")}
         st = bool(self.panel.is_st.at[day, code]) if code in self.panel.is_st else False
-        return Bar(**row, volume=value_at(self.panel["volume"], day, code), is_st=st)
+        volume = value_at(prices("volume"), day, code)
+        return Bar(**row, volume=volume, is_st=st, adjusted=_adjusted(self.panel, code))
+
+    def _scale(self, code: str, day: pd.Timestamp) -> float | None:
+        """The session's qfq/raw scale, when the adjusted prices determine it."""
+        if (code, day) not in self.scales:
+            at = int(self.panel.sessions.searchsorted(day))  # sessions are unique, sorted
+            ohlc = [self.panel[f][code] for f in ("open", "high", "low", "close")]
+            found = None
+            for first, last in _SCALE_WINDOWS:
+                rows = slice(max(at + first, 0), at + last + 1)
+                found = grid_scale([p for col in ohlc for p in col.iloc[rows].dropna()])
+                if found is not None:
+                    break
+            self.scales[code, day] = found
+        return self.scales[code, day]
 
     def _profile(self, code: str) -> MarketProfile:
         return self.plan.profile if self.plan.instruments[code].board is not None else FRICTIONLESS
@@ -109,6 +163,8 @@ class _Runner:
         price = (bar.open if at_open else bar.close) if bar else float("nan")
         prev = value_at(self.prev_close, day, code)
         instrument = self.plan.instruments[code]
+        if bar and bar.adjusted and instrument.board is not None and not bar.low < price < bar.high:
+            bar = replace(bar, scale=self._scale(code, day))  # at the day's extreme: a limit?
         self.account, made, refused = fill(
             self.account,
             code,
@@ -139,10 +195,34 @@ class _Runner:
     def submit(self, code: str, side: Side, shares: float, at_open: bool) -> None:
         raise NotImplementedError  # bound by the backtrader strategy
 
+    def credit(self, code: str, shares_added: float, cash: float) -> None:
+        raise NotImplementedError  # bound by the backtrader strategy
+
+    def _corporate_events(self, day: pd.Timestamp) -> None:
+        """Credit the events with an ex-date since the last session, up to ``day``."""
+        today = day.date()
+        first = self.events_through or today - dt.timedelta(days=1)
+        self.events_through = today
+        if not self.panel.actions:
+            return
+        for offset in range(1, (today - first).days + 1):
+            ex_date = first + dt.timedelta(days=offset)
+            self.account, effects = apply_events(
+                self.account, self.panel.actions, ex_date, whole_shares=not self.fractional
+            )
+            for effect in effects:
+                if effect.code in self.cost_basis:  # the stop-loss compares raw closes to it
+                    held = effect.shares_before + effect.shares_added
+                    spent = self.cost_basis[effect.code] * effect.shares_before
+                    self.cost_basis[effect.code] = (spent - effect.cash_gross) / held
+                self.credit(effect.code, effect.shares_added, effect.cash_net)
+                self.effects.append((today, effect))
+
     # -- session events ------------------------------------------------------------------
     def on_open(self, day: pd.Timestamp) -> None:
         if day > self.plan.end:
             return
+        self._corporate_events(day)
         for code in sorted(self.stop_flagged):
             held = self.account.held(code)
             if held <= 0 or self._order(code, Side.SELL, held, day, at_open=True) is None:
@@ -204,7 +284,7 @@ class _Runner:
                     self._order(code, Side.SELL, held, day, at_open=False)
                 continue
             stop = self.plan.stop_loss
-            close = value_at(self.panel["close"], day, code)
+            close = value_at(self.panel.execution("close"), day, code)
             if stop is not None and pd.notna(close) and close / self.cost_basis[code] - 1 <= stop:
                 self.stop_flagged.add(code)
 
@@ -222,6 +302,61 @@ class _Runner:
         self.fills.append(match)
 
 
+def _adjusted(panel: Panel, code: str) -> bool:
+    meta = panel.execution_meta.get(code) or panel.meta.get(code)
+    return meta is None or meta.adjust is not Adjust.NONE
+
+
+def execution_prices(
+    plan: Plan, panel: Panel, scales: dict[tuple[str, pd.Timestamp], float | None]
+) -> dict[str, object]:
+    """How the run's fills and limit prices were derived (the manifest's entry).
+
+    Per price basis (the series' adjustment): the codes, how, and for adjusted series how
+    many orders at a day's extreme had their raw prices recovered (``scale_found``) or
+    were judged at the base-date scale with slack (``scale_unknown``).
+    """
+    codes: dict[str, list[str]] = {}
+    for code in sorted(c for c, i in plan.instruments.items() if i.board is not None):
+        meta = panel.execution_meta.get(code) or panel.meta.get(code)
+        basis = str(meta.adjust) if meta is not None else str(Adjust.QFQ)
+        codes.setdefault("raw" if basis == str(Adjust.NONE) else basis, []).append(code)
+    out: dict[str, object] = {
+        basis: {"codes": listed, "how": EXECUTION_PRICES[basis != "raw"]}
+        for basis, listed in codes.items()
+    }
+    if panel.raw_rejected:
+        out["raw_not_used"] = dict(sorted(panel.raw_rejected.items()))
+    indexes = sorted(c for c, i in plan.instruments.items() if i.board is None)
+    if indexes:
+        out["index"] = {"codes": indexes, "how": _INDEX_PRICES}
+    if set(codes) - {"raw"}:
+        found = sum(v is not None for v in scales.values())
+        out["limit_tests_at_day_extreme"] = {
+            "scale_found": found,
+            "scale_unknown": len(scales) - found,
+        }
+    return out
+
+
+def actions_applied(result: EngineResult) -> list[dict[str, object]]:
+    """The corporate actions credited on holdings (the manifest's entry), oldest first."""
+    return [
+        {
+            "date": day.isoformat(),
+            "code": e.code,
+            "ex_date": e.action.ex_date.isoformat(),
+            "cash_per_share": e.action.cash_per_share,
+            "new_shares_per_share": e.action.share_ratio,
+            "shares_before": e.shares_before,
+            "shares_added": e.shares_added,
+            "cash": e.cash_net,
+            "tax": e.tax,
+        }
+        for day, e in result.corporate_actions
+    ]
+
+
 def _feed(frame: pd.DataFrame, name: str) -> bt.feeds.PandasData:
     return bt.feeds.PandasData(dataname=frame, openinterest=None, name=name)
 
@@ -231,8 +366,9 @@ def _frames(plan: Plan, panel: Panel) -> tuple[dict[str, pd.DataFrame], pd.Datet
     pad = next_session(plan.end)
     frames: dict[str, pd.DataFrame] = {}
     for code in plan.instruments:
-        frame = pd.DataFrame({f: panel[f][code] for f in ("open", "high", "low", "close")})
-        frame["volume"] = panel["volume"][code].fillna(0.0)
+        prices = panel.execution
+        frame = pd.DataFrame({f: prices(f)[code] for f in ("open", "high", "low", "close")})
+        frame["volume"] = prices("volume")[code].fillna(0.0)
         frame = frame.loc[sessions].dropna(subset=["close"])
         if frame.empty:
             continue
@@ -264,7 +400,14 @@ def run_backtrader(plan: Plan, panel: Panel, *, fractional: bool = False) -> Eng
     if runner.expected:
         raise RuntimeError(f"orders never filled by backtrader: {runner.expected}")
     held = {c: s for c, s in runner.account.shares.items() if s > 0}
-    return EngineResult(runner.fills, runner.refusals, broker.getvalue(), held)
+    return EngineResult(
+        runner.fills,
+        runner.refusals,
+        broker.getvalue(),
+        held,
+        execution_prices(plan, panel, runner.scales),
+        runner.effects,
+    )
 
 
 class _PlanStrategy(bt.Strategy):
@@ -278,7 +421,16 @@ class _PlanStrategy(bt.Strategy):
             method = self.buy if side is Side.BUY else self.sell
             method(data=feeds[code], size=shares, exectype=bt.Order.Market, coc=not at_open)
 
+        def credit(code: str, shares_added: float, cash: float) -> None:
+            """A corporate action: new shares at no cost (the average price falls), cash."""
+            if shares_added:
+                position = self.broker.getposition(feeds[code])
+                size = position.size + shares_added
+                position.set(size, position.price * position.size / size)
+            self.broker.cash += cash  # add_cash() would wait for the next session
+
         runner.submit = submit  # type: ignore[method-assign]
+        runner.credit = credit  # type: ignore[method-assign]
 
     def _today(self) -> pd.Timestamp:
         return pd.Timestamp(self.datas[0].datetime.date(0))

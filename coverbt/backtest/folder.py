@@ -3,7 +3,10 @@
 Files: ``manifest.json``, ``equity.csv``, ``returns.csv``, ``trades.csv``,
 ``positions.csv``, ``per_name.csv``. The folder is written under a temporary name and moved
 into place, so a reader never sees half a run. The run id is a digest of everything that
-determines the result (inputs, options, data), so repeating a run reproduces its folder.
+determines the result (inputs, options, the capital, data), so repeating a run reproduces
+its folder. Repeating a run keeps the report files (pages, tearsheets, charts) an earlier
+run of the same id built, as long as the data files come out the same; a run never touches
+another run id's folder.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pandas as pd
 
 from coverbt import jsonio
 from coverbt.atomic import temp_dir
+from coverbt.backtest.bt_engine import actions_applied
 from coverbt.backtest.run import BacktestResult, RunOptions, run_backtest
 from coverbt.data.provider import MarketData
 from coverbt.errors import InputError
@@ -59,6 +63,8 @@ def data_sources(result: BacktestResult) -> list[dict[str, object]]:
     rows = []
     for code, meta in result.panel.meta.items():
         rows.append({**meta.to_json(), "sha256": result.panel.digest[code]})
+    for code, meta in result.panel.execution_meta.items():  # raw bars orders filled at
+        rows.append({**meta.to_json(), "sha256": result.panel.execution_digest[code]})
     rows.extend(dict(item) for item in result.benchmark_meta.values())
     return rows
 
@@ -69,8 +75,11 @@ def run_id_for(result: BacktestResult, inputs: RunInputs) -> str:
         "strategy": sha256_file(inputs.strategy_file),
         "universe": sha256_file(inputs.universe_file),
         "options": result.options.to_json(),
+        "capital": result.plan.capital,  # a new default capital is a new run
         "data": sorted(result.panel.digest.items()),
     }
+    if result.panel.execution_digest:  # raw bars for execution: a new run
+        parts["raw_data"] = sorted(result.panel.execution_digest.items())
     if result.plan.screen_file is not None:  # the screen decides too: a new screen, a new run
         parts["screen"] = sha256_file(result.plan.screen_file)
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
@@ -102,6 +111,7 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
             **result.options.to_json(),
             "profile": plan.profile.name,
             "capital": plan.capital,
+            "capital_from": "--capital" if result.options.capital is not None else "strategy",
             "stop_loss": plan.stop_loss,
         },
         "decisions": [
@@ -114,7 +124,10 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
             {"date": r.day.isoformat(), "code": r.code, "side": str(r.side), "reason": r.reason}
             for r in result.engine.refusals
         ],
+        "not_held": [item.to_json() for item in result.not_held],
         "held_at_end": result.engine.held_at_end,
+        "execution_prices": result.engine.execution_prices,
+        "corporate_actions_applied": actions_applied(result.engine),
         "data_sources": data_sources(result),
         "packages": package_versions(),
         "command": inputs.command,
@@ -137,6 +150,7 @@ def _move_in(result: BacktestResult, reports_dir: Path, run_id: str, info: dict)
     try:
         _write_files(result, tmp, info)
         if target.exists():
+            carry_report(target, tmp)
             old = temp_dir(reports_dir, prefix=f".{run_id}.old.")
             os.replace(target, old / run_id)
             os.replace(tmp, target)
@@ -152,6 +166,33 @@ def _move_in(result: BacktestResult, reports_dir: Path, run_id: str, info: dict)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+DATA_FILES: tuple[str, ...] = (
+    "equity.csv", "returns.csv", "trades.csv", "positions.csv", "per_name.csv",
+)  # fmt: skip
+MANIFEST = "manifest.json"
+
+
+def carry_report(old: Path, new: Path) -> bool:
+    """Copy the report files of the run folder ``old`` into ``new`` when still true.
+
+    Report files are everything but the data files and the manifest (pages, tearsheets,
+    charts). They are carried only when every data file of ``new`` is byte for byte the
+    one in ``old``: a report of other numbers would be stale. Returns whether it carried.
+    """
+    for name in DATA_FILES:
+        before, after = old / name, new / name
+        if not before.is_file() or before.read_bytes() != after.read_bytes():
+            return False
+    for path in old.iterdir():
+        if path.name in (*DATA_FILES, MANIFEST) or (new / path.name).exists():
+            continue
+        if path.is_dir():
+            shutil.copytree(path, new / path.name)
+        else:
+            shutil.copy2(path, new / path.name)
+    return True
 
 
 def _write_files(result: BacktestResult, folder: Path, info: dict) -> None:

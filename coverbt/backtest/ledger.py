@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import cast
 
 import pandas as pd
 
+from coverbt.market.corporate import ActionEffect
 from coverbt.market.execution import Fill
 from coverbt.market.rules import Side
 
 
 def holdings(
-    fills: Sequence[Fill], sessions: pd.DatetimeIndex, codes: Sequence[str], capital: float
+    fills: Sequence[Fill],
+    sessions: pd.DatetimeIndex,
+    codes: Sequence[str],
+    capital: float,
+    events: Sequence[tuple[dt.date, ActionEffect]] = (),
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """End-of-session shares (sessions x codes) and cash implied by ``fills``."""
+    """End-of-session shares (sessions x codes) and cash implied by ``fills``.
+
+    ``events``: corporate actions credited on raw-price holdings, each with the session it
+    was credited in (new shares and net dividend cash).
+    """
     moves: dict[tuple[pd.Timestamp, str], float] = {}
     flows: dict[pd.Timestamp, float] = {}
     for item in fills:
@@ -22,6 +32,10 @@ def holdings(
         sign = 1.0 if item.side is Side.BUY else -1.0
         moves[(day, item.code)] = moves.get((day, item.code), 0.0) + sign * item.shares
         flows[day] = flows.get(day, 0.0) - sign * item.value - item.fees
+    for credited, effect in events:
+        day = pd.Timestamp(credited)
+        moves[(day, effect.code)] = moves.get((day, effect.code), 0.0) + effect.shares_added
+        flows[day] = flows.get(day, 0.0) + effect.cash_net
     delta = pd.DataFrame(0.0, index=sessions, columns=list(codes))
     for (day, code), amount in moves.items():
         delta.loc[day, code] = amount

@@ -9,6 +9,7 @@ import pandas as pd
 
 from coverbt.backtest.bt_engine import EngineResult, run_backtrader
 from coverbt.backtest.ledger import holdings, portfolio_value, positions_frame
+from coverbt.backtest.omissions import NotHeld, not_held
 from coverbt.data.provider import BENCHMARKS, MarketData
 from coverbt.data.schema import SeriesKind
 from coverbt.market.rules import PROFILES, Side
@@ -27,6 +28,7 @@ class RunOptions:
     end: dt.date | None = None
     no_costs: bool = False
     fractional: bool = False
+    capital: float | None = None  # CNY; None: the strategy file's ``capital``
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -34,6 +36,7 @@ class RunOptions:
             "end": self.end.isoformat() if self.end else None,
             "no_costs": self.no_costs,
             "fractional": self.fractional,
+            "capital": self.capital,
         }
 
 
@@ -51,6 +54,7 @@ class BacktestResult:
     positions: pd.DataFrame
     per_name: pd.DataFrame
     benchmark_meta: dict[str, dict[str, object]]
+    not_held: tuple[NotHeld, ...] = ()  # see :mod:`coverbt.backtest.omissions`
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -72,8 +76,21 @@ class BacktestResult:
             "benchmarks": bench,
             "excess": {key: total - value for key, value in bench.items()},
             "trades": len(self.trades),
+            "capital": self.plan.capital,
+            "names": len(self.targeted()),
+            "held": self.held_count(),
+            "not_held": [item.to_json() for item in self.not_held],
             "report_dir": report_dir,
         }
+
+    def targeted(self) -> set[str]:
+        """The names given a positive weight at some decision (a screen picks fewer)."""
+        return {c for d in self.plan.decisions for c, w in d.weights.items() if w > 0}
+
+    def held_count(self) -> int:
+        """How many of :meth:`targeted` were ever bought."""
+        bought = {f.code for f in self.engine.fills if f.side is Side.BUY}
+        return len(bought & self.targeted())
 
 
 def run_backtest(
@@ -88,9 +105,13 @@ def run_backtest(
     ``ratings``: the later reports ``exit.on_rating_change`` reads (e.g. the ledger's).
     """
     options = options or RunOptions()
+    # --capital overrides the strategy file's; the result keeps the file's spec as read
+    run_spec = (
+        spec if options.capital is None else spec.model_copy(update={"capital": options.capital})
+    )
     profile = PROFILES["no_costs"] if options.no_costs else None
     plan, panel = build_plan(
-        spec,
+        run_spec,
         universe,
         market,
         start=options.start,
@@ -103,11 +124,18 @@ def run_backtest(
         first = next(d for d in plan.decisions if d.weights)
         boards = {code: item.board for code, item in plan.instruments.items()}
         raise no_trade_error(
-            spec, first.weights, boards, panel["close"], first.date, fractional=options.fractional
+            run_spec,
+            first.weights,
+            boards,
+            panel.execution("close"),
+            first.date,
+            fractional=options.fractional,
         )
     sessions = panel.sessions[(panel.sessions >= plan.start) & (panel.sessions <= plan.end)]
-    shares, cash = holdings(engine.fills, sessions, list(plan.instruments), plan.capital)
-    value = portfolio_value(shares, cash, panel["close"])
+    shares, cash = holdings(
+        engine.fills, sessions, list(plan.instruments), plan.capital, engine.corporate_actions
+    )
+    value = portfolio_value(shares, cash, panel.execution("close"))  # raw closes where traded
     _check_value(value, engine.final_value)
     bench, bench_meta = benchmark_values(market, plan.start, plan.end, sessions)
     before = previous_session(market, plan.start)
@@ -124,9 +152,18 @@ def run_backtest(
         engine=engine,
         equity=equity,
         trades=trades,
-        positions=positions_frame(shares, panel["close"], value),
-        per_name=per_name_frame(plan, trades, panel),
+        positions=positions_frame(shares, panel.execution("close"), value),
+        per_name=per_name_frame(plan, trades, panel, engine),
         benchmark_meta=bench_meta,
+        not_held=tuple(
+            not_held(
+                plan,
+                engine.refusals,
+                engine.fills,
+                panel.execution("open"),
+                fractional=options.fractional,
+            )
+        ),
     )
 
 
@@ -181,7 +218,9 @@ def trades_frame(engine: EngineResult, plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TRADE_COLUMNS)
 
 
-def per_name_frame(plan: Plan, trades: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+def per_name_frame(
+    plan: Plan, trades: pd.DataFrame, panel: Panel, engine: EngineResult | None = None
+) -> pd.DataFrame:
     """Per name: first target weight, return on money spent, contribution to the total."""
     first = plan.decisions[0].weights if plan.decisions else {}
     rows = []
@@ -194,8 +233,11 @@ def per_name_frame(plan: Plan, trades: pd.DataFrame, panel: Panel) -> pd.DataFra
             mine.loc[mine["side"] == str(Side.BUY), "shares"].sum()
             - mine.loc[mine["side"] == str(Side.SELL), "shares"].sum()
         )
-        last = panel["close"][code].loc[: plan.end].ffill().iloc[-1]
-        pnl = sold + held * last - bought - fees
+        last = panel.execution("close")[code].loc[: plan.end].ffill().iloc[-1]
+        credited = engine.corporate_actions if engine is not None else []
+        mine_events = [e for _, e in credited if e.code == code]
+        held += sum(e.shares_added for e in mine_events)  # raw prices: new shares, cash
+        pnl = sold + held * last - bought - fees + sum(e.cash_net for e in mine_events)
         rows.append(
             {
                 "code": code,

@@ -32,6 +32,14 @@ def backtest(
     fractional: Annotated[
         bool, typer.Option("--fractional", help="Fractional shares (no lots).")
     ] = False,
+    capital: Annotated[
+        float | None,
+        typer.Option(
+            "--capital",
+            min=0.01,
+            help="Starting cash in CNY (default: the strategy file's capital, else 5,000,000).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     workspace: Annotated[
         Path, typer.Option("--workspace", help="Workspace folder (data_cache/, reports/).")
@@ -56,6 +64,7 @@ def backtest(
         end=end.date() if end else None,
         no_costs=no_costs,
         fractional=fractional,
+        capital=capital,
     )
     strategy_file = resolve_strategy(strategy, ws.strategies_dir)
     market = open_store(ws.cache_dir)
@@ -83,10 +92,14 @@ def backtest(
         table.add_row(key, f"{value:+.2%}", f"{summary['excess'][key]:+.2%}")  # type: ignore[index]
     console.print(
         f"[bold]{result.spec.name}[/] {summary['start']} open -> {summary['end']} close, "
-        f"{len(result.plan.instruments)} names, {summary['trades']} trades, "
+        f"held {summary['held']} of {summary['names']} names, {summary['trades']} trades, "
+        f"capital {result.plan.capital:,.0f} CNY, "
         f"profile {result.plan.profile.name}{', fractional' if fractional else ''}"
     )
     console.print(table)
+    omitted = not_held_table(summary)
+    if omitted is not None:
+        console.print(omitted)
     for item in result.plan.skipped:
         console.print(f"[yellow]skipped[/] {item.code} {item.name}: {item.reason}")
     for refusal in result.engine.refusals:
@@ -94,6 +107,36 @@ def backtest(
             f"[yellow]refused[/] {refusal.day} {refusal.side} {refusal.code}: {refusal.reason}"
         )
     console.print(f"written to {folder}")
+
+
+def not_held_table(summary: dict[str, object]) -> Table | None:
+    """The ``not_held`` list of a backtest summary as a table (None when every name held)."""
+    rows = summary.get("not_held") or []
+    if not isinstance(rows, list) or not rows:
+        return None
+    table = Table(
+        "code", "name", "status", "target", "in cash", "decisions", "why",
+        title="[yellow]not held as planned[/]",
+    )  # fmt: skip
+    for row in rows:
+        target, cash = row.get("target_weight"), row.get("cash_weight")
+        table.add_row(
+            str(row.get("code", "")),
+            str(row.get("name", "")),
+            str(row.get("status", "")),
+            "" if target is None else f"{target:.2%}",
+            "" if cash is None else f"{cash:.2%}",
+            _dates(row.get("dates") or []),
+            str(row.get("reason", "")),
+        )
+    return table
+
+
+def _dates(dates: list[str]) -> str:
+    """``2024-06-24``, or ``2024-06-24 +5`` for a name short at six decisions."""
+    if not dates:
+        return ""
+    return dates[0] + (f" +{len(dates) - 1}" if len(dates) > 1 else "")
 
 
 def register(app: typer.Typer) -> None:

@@ -327,6 +327,14 @@ def update_cmd(
         bool, typer.Option("--offline", help="Only show what would be fetched.")
     ] = False,
     retries: Annotated[int, typer.Option(min=1, help="Attempts per request.")] = 3,
+    raw_prices: Annotated[
+        bool,
+        typer.Option(
+            "--raw-prices",
+            help="Also fetch each A-share's raw (unadjusted) bars and its dividends, bonus "
+            "shares and transfers: backtests then trade at raw prices.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = Path("."),
     as_json: JsonOpt = False,
 ) -> None:
@@ -349,6 +357,7 @@ def update_cmd(
             targets,
             offline=offline,
             progress=step,
+            raw_prices=raw_prices,
         )
     _report_update(results, as_json)
 

@@ -13,7 +13,8 @@ Nothing here writes to the cache.
 
 Functions used: ``stock_zh_a_hist`` (qfq/hfq/raw), ``index_zh_a_hist`` (CSI 300),
 ``index_hist_sw`` (Shenwan 801750), ``stock_value_em`` (PE TTM, PB),
-``tool_trade_date_hist_sina`` and ``stock_info_a_code_name``.
+``tool_trade_date_hist_sina``, ``stock_info_a_code_name`` and ``stock_fhps_detail_em``
+(dividends, bonus shares, transfers: :mod:`coverbt.data.corporate_actions`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from coverbt.data.corporate_actions import EM_COLUMNS, actions_from_fhps_em, empty_actions
 from coverbt.data.netfail import NOT_RETRIED, EmptyAnswer, FetchGuard, fetch_error
 from coverbt.data.provider import SW_COMPUTER
 from coverbt.data.schema import Adjust, Series, SeriesKind, SeriesMeta
@@ -112,6 +114,12 @@ class AkshareLive:
                 raise EmptyAnswer("the site returned no rows")
             return frame
 
+        return self._retrying(function, what, fetch)
+
+    def _retrying(
+        self, function: str, what: str, fetch: Callable[[], pd.DataFrame]
+    ) -> pd.DataFrame:
+        """Run ``fetch`` under the guard with :meth:`call`'s retries and error mapping."""
         for attempt in range(1, self.retries + 1):
             try:
                 return self.guard.once(function, what, fetch)
@@ -227,6 +235,30 @@ class AkshareLive:
 
     def catalog(self) -> list[SeriesMeta]:
         return []
+
+    # --- corporate actions (:class:`~coverbt.data.provider.CorporateActionSource`) -----
+
+    def corporate_actions(self, code: str) -> pd.DataFrame:
+        """Implemented dividends, bonus shares and transfers of ``code``, validated.
+
+        The site answers a stock that never distributed anything with null data, the
+        same answer a blocked IP gets; here (only here) a null answer therefore means
+        "no events" and is not retried. A ban shows in the bars fetched in the same run.
+        """
+        function = "stock_fhps_detail_em"
+        what = f"akshare.{function}(symbol={code!r})"
+
+        def fetch() -> pd.DataFrame:
+            try:
+                frame = getattr(self.api, function)(symbol=code)
+            except TypeError:  # akshare subscripting eastmoney's null "result"
+                return empty_actions()
+            if frame is None or len(frame) == 0:
+                return empty_actions()
+            _require(frame, EM_COLUMNS, function)
+            return actions_from_fhps_em(frame, code=code)
+
+        return self._retrying(function, what, fetch)
 
 
 def _ymd(day: dt.date) -> str:

@@ -56,3 +56,28 @@ class MarketData(Protocol):
     def catalog(self) -> list[SeriesMeta]:
         """Metadata of every series the provider holds (empty for a live source)."""
         ...
+
+
+@runtime_checkable
+class CorporateActionSource(Protocol):
+    """A provider that also knows a stock's dividends, bonus shares and transfers.
+
+    Optional beside :class:`MarketData`: read through :func:`corporate_actions`, which
+    answers ``None`` ("unknown") for providers without them.
+    """
+
+    def corporate_actions(self, code: str) -> pd.DataFrame | None:
+        """Implemented events of ``code`` (:mod:`coverbt.data.corporate_actions` schema);
+        ``None`` when the source holds nothing about ``code``."""
+        ...
+
+
+def corporate_actions(provider: object, code: str) -> pd.DataFrame | None:
+    """``code``'s events from ``provider``; ``None`` when the provider has no such data.
+
+    ``None`` ("unknown") differs from an empty frame ("known: no events"): only with
+    known events may raw prices be used for a backtest.
+    """
+    if isinstance(provider, CorporateActionSource):
+        return provider.corporate_actions(code)
+    return None

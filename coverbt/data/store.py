@@ -190,6 +190,13 @@ class CacheStore:
 
     # --- beyond the protocol ------------------------------------------------------------
 
+    def corporate_actions(self, code: str) -> pd.DataFrame | None:
+        """``code``'s cached dividends/bonus/transfers (``None`` when never fetched); see
+        :mod:`coverbt.data.corporate_actions`, whose files sit beside the segments."""
+        from coverbt.data.corporate_actions import load_actions
+
+        return load_actions(self.root, code)
+
     def entries(self) -> list[Entry]:
         """Every catalog entry (metadata, columns, placement, suspension count)."""
         return [e for group in self._entries.values() for e in group]

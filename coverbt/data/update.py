@@ -19,6 +19,15 @@ and :func:`unreachable` tells "the vendors could not be reached" from "some seri
 :func:`to_fetch` lists the targets the cache does not already hold up to a day (any source),
 so a run for a day the cache covers needs no network at all.
 
+Raw prices
+----------
+With ``raw_prices`` every A-share also gets its raw (unadjusted) bars, updated the same
+way (a raw series never rebases: its tail is appended), and its corporate actions
+(akshare ``stock_fhps_detail_em``), fetched whole each time and cached per stock
+(:mod:`coverbt.data.corporate_actions`). An engine trades at raw prices only with both, so
+they go together: a stock whose raw bars or actions fail stores neither, and its result
+says so; the actions are written after the bars, in the same locked step.
+
 Valuation
 ---------
 Every A-share also gets a valuation series (kind ``valuation``: ``pe_ttm`` and ``pb``
@@ -46,8 +55,9 @@ import pandas as pd
 from coverbt.data.akshare_live import DEFAULT_START
 from coverbt.data.cache import Cache
 from coverbt.data.catalog import Entry
+from coverbt.data.corporate_actions import save_actions
 from coverbt.data.netfail import UNREACHABLE, failure_of, summary_lines
-from coverbt.data.provider import BENCHMARKS, MarketData
+from coverbt.data.provider import BENCHMARKS, MarketData, corporate_actions
 from coverbt.data.schema import (
     BAR_COLUMNS,
     VALUATION_COLUMNS,
@@ -88,6 +98,13 @@ class Target:
     name: str
     kind: SeriesKind
     a_share: bool = True
+    adjust: Adjust = Adjust.QFQ  # a stock's bars: qfq (signals) or NONE (raw, execution)
+
+    @property
+    def label(self) -> str:
+        """The kind shown in results: ``stock_raw`` for a stock's raw bars."""
+        raw = self.kind is SeriesKind.STOCK and self.adjust is Adjust.NONE
+        return "stock_raw" if raw else str(self.kind)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,16 @@ def universe_targets(universe: Universe) -> list[Target]:
     targets += [Target(code, label, SeriesKind.INDEX) for label, code in BENCHMARKS.items()]
     targets += [Target(n.code, n.name, SeriesKind.VALUATION) for n in universe.names if n.a_share]
     return targets
+
+
+def raw_targets(targets: Sequence[Target]) -> list[Target]:
+    """The raw-price target (bars fetched with the stock's corporate actions) of every
+    A-share stock target."""
+    return [
+        replace(t, adjust=Adjust.NONE)
+        for t in targets
+        if t.kind is SeriesKind.STOCK and t.a_share and t.adjust is Adjust.QFQ
+    ]
 
 
 def failure_summary(results: Sequence[UpdateResult]) -> list[str]:
@@ -198,19 +225,26 @@ def update_cache(
     today: dt.date | None = None,
     offline: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    raw_prices: bool = False,
 ) -> list[UpdateResult]:
     """Fetch the missing tail of every target through ``live`` and store it.
 
     Sessions after the calendar's last known day cannot be checked, so a ``today`` beyond
     it is capped there, and a notice says so (with the upgrade that lifts the cap).
+    ``raw_prices``: also every A-share's raw bars and corporate actions (module notes).
     """
     today = _within_calendar(today or dt.date.today())
+    if raw_prices:
+        targets = [*targets, *raw_targets(targets)]
     results: list[UpdateResult] = []
     fresh: list[Series] = []
+    actions: dict[str, pd.DataFrame] = {}
     with cache.writing() as writer:  # held for the whole run: no interleaved writers
         store = open_store(cache.root, seed=False) if writer.has_series() else None
         for done, target in enumerate(targets, start=1):
             result, series = _one(store, live, target, today, offline)
+            if target.label == "stock_raw" and not result.failed and result.status != PLANNED:
+                result, series = _with_actions(live, target, result, series, actions)
             results.append(result)
             if series is not None:
                 fresh.append(series)
@@ -218,13 +252,50 @@ def update_cache(
                 progress(target.code, done, len(targets))
         if fresh:
             writer.put(fresh, replace=True)
+        for code, frame in actions.items():
+            save_actions(cache.root, code, frame)
     return results
+
+
+def _with_actions(
+    live: MarketData,
+    target: Target,
+    result: UpdateResult,
+    series: Series | None,
+    actions: dict[str, pd.DataFrame],
+) -> tuple[UpdateResult, Series | None]:
+    """Fetch the corporate actions that go with a stock's raw bars; on failure store
+    neither (raw prices without their events misstate every dividend)."""
+    try:
+        frame = corporate_actions(live, target.code)
+        if frame is None:
+            return replace(
+                result,
+                status=FAILED,
+                message="the provider has no corporate actions: raw bars not stored",
+            ), None
+    except CoverbtError as exc:
+        failure = failure_of(exc)
+        fetch = exc if isinstance(exc, FetchError) else None
+        failed = replace(
+            result,
+            status=FAILED,
+            rows_added=0,
+            message=f"corporate actions: {exc}",
+            failure=None if failure is None else str(failure),
+            host=fetch.host if fetch else None,
+            tried=fetch.tried if fetch else True,
+        )
+        return failed, None
+    actions[target.code] = frame
+    note = f"{len(frame)} corporate action(s)"
+    return replace(result, message=f"{result.message}; {note}" if result.message else note), series
 
 
 def _one(
     store: CacheStore | None, live: MarketData, target: Target, today: dt.date, offline: bool
 ) -> tuple[UpdateResult, Series | None]:
-    base = UpdateResult(target.code, target.name, str(target.kind), "")
+    base = UpdateResult(target.code, target.name, target.label, "")
     if not target.a_share:
         return _with(base, SKIPPED), None
     cached = _cached(store, target)
@@ -238,7 +309,9 @@ def _one(
             if valuation:
                 series = _valuation_series(target.code, live.valuation(target.code, end=today))
             else:
-                series = live.bars(target.code, kind=target.kind, start=start, end=today)
+                series = live.bars(
+                    target.code, kind=target.kind, adjust=target.adjust, start=start, end=today
+                )
             return _with(base, NEW, series.meta.rows, series), series
         last = cached.meta.last
         if len(trading_days(last + dt.timedelta(days=1), today)) == 0:
@@ -270,14 +343,16 @@ def _extend(
 ) -> tuple[UpdateResult, Series | None]:
     old = store.read(cached)
     last = cached.meta.last
-    tail = live.bars(target.code, kind=target.kind, start=last, end=today)
+    tail = live.bars(target.code, kind=target.kind, adjust=target.adjust, start=last, end=today)
     if _overlap_agrees(old.frame, tail.frame, last):
         added = tail.frame.loc[tail.frame.index > pd.Timestamp(last)]
         if added.empty:
             return _with(base, UP_TO_DATE, 0, None, cached), None
         merged = _append(old, added, tail)
         return _with(base, APPENDED, len(added), merged), merged
-    whole = live.bars(target.code, kind=target.kind, start=cached.meta.first, end=today)
+    whole = live.bars(
+        target.code, kind=target.kind, adjust=target.adjust, start=cached.meta.first, end=today
+    )
     return _with(base, REFETCHED, whole.meta.rows - cached.meta.rows, whole), whole
 
 
@@ -355,7 +430,7 @@ def _valuation_series(code: str, frame: pd.DataFrame) -> Series:
 def _cached(store: CacheStore | None, target: Target) -> Entry | None:
     if store is None:
         return None
-    wanted = Adjust.QFQ if target.kind is SeriesKind.STOCK else Adjust.NONE
+    wanted = target.adjust if target.kind is SeriesKind.STOCK else Adjust.NONE
     for entry in store.sources(target.code, target.kind):
         if entry.meta.source == SOURCE and entry.meta.adjust is wanted:
             return entry

@@ -22,7 +22,15 @@ from coverbt.reports.charts import (
     save_png,
     scorecard_figure,
 )
-from coverbt.reports.html import href, link, page, scorecard_section, section, table
+from coverbt.reports.html import (
+    href,
+    link,
+    not_held_section,
+    page,
+    scorecard_section,
+    section,
+    table,
+)
 from coverbt.reports.outputs import (
     daily_section,
     ensure_revisions_pages,
@@ -32,7 +40,16 @@ from coverbt.reports.outputs import (
     revisions_section,
     screens_section,
 )
-from coverbt.reports.run_folder import RunFolder, is_run_folder, load_run
+from coverbt.reports.run_folder import (
+    RunFolder,
+    changed_parameters,
+    held_counts,
+    is_run_folder,
+    load_run,
+    not_held_rows,
+    universe_file,
+)
+from coverbt.reports.scorecard_extras import scorecard_extras
 from coverbt.reports.summary import RunSummary, summarise_equity
 from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
 from coverbt.scorecard.model import Scorecard
@@ -113,11 +130,27 @@ def _run_body(
     images = "\n".join(f'<img src="{p.name}" alt="{p.stem}">' for p in charts)
     command = escape(str(manifest.get("command", "")))
     return (
-        f"<p>{escape(summary.start)} to {escape(summary.end)}. {links}</p>\n{numbers}\n{images}\n"
+        f"<p>{escape(summary.start)} to {escape(summary.end)}{escape(_run_facts(manifest))}. "
+        f"{links}</p>\n{numbers}\n"
+        f"{not_held_section(not_held_rows(manifest), held_counts(manifest))}\n{images}\n"
         f"<h2>manifest</h2><pre>{escape(json.dumps(manifest, ensure_ascii=False, indent=2))}"
         f"</pre>\n<p><small>repeat: <code>{command}</code></small></p>\n"
         f"<p>{link('../' + INDEX, 'all reports')} · {link('manifest.json', 'manifest.json')}</p>"
     )
+
+
+def _run_facts(manifest: dict[str, object]) -> str:
+    """``, held 23 of 25 names, capital 1,000,000 CNY, options: fractional``."""
+    out = ""
+    counts = held_counts(manifest)
+    if counts is not None:
+        out += f", held {counts[0]} of {counts[1]} names"
+    params = manifest.get("parameters")
+    capital = params.get("capital") if isinstance(params, dict) else None
+    if isinstance(capital, int | float):
+        out += f", capital {capital:,.0f} CNY"
+    changed = changed_parameters(manifest)
+    return out + (f", options: {', '.join(changed)}" if changed else "")
 
 
 def scorecard_dir(reports_dir: Path, cards: list[Scorecard]) -> Path:
@@ -138,7 +171,7 @@ def _write_scorecard_report(cards: list[Scorecard], folder: Path) -> Path:
     for card in cards:
         image = f"scorecard_{card.horizon}.png"
         save_png(scorecard_figure(card), folder / image)
-        sections.append(scorecard_section(card, image))
+        sections.append(scorecard_section(card, image) + scorecard_extras(card))
     payload = [card.to_json() for card in cards]
     atomic_write_text(folder / SCORECARD_JSON, jsonio.dumps(payload, ensure_ascii=False, indent=2))
     body = (
@@ -169,20 +202,26 @@ def write_index(reports_dir: Path) -> Path:
 
 def _write_index(reports_dir: Path) -> Path:
     runs, scorecards = [], []
+    loaded: list[tuple[Path, RunFolder | InputError]] = []
     for folder in (
         sorted(p for p in reports_dir.iterdir() if p.is_dir()) if reports_dir.is_dir() else []
     ):
         if is_run_folder(folder):
-            runs.append(_run_row(folder))
+            loaded.append((folder, _try_load(folder)))
         elif (folder / SCORECARD_JSON).is_file() and (folder / SCORECARD_PAGE).is_file():
             scorecards.append(_scorecard_row(folder))
+    universes = {universe_file(r.manifest) for _f, r in loaded if isinstance(r, RunFolder)}
+    runs = [_run_row(folder, run, len(universes) > 1) for folder, run in loaded]
     body = section("Scorecards", ["scorecard", "horizons", "json"], scorecards, set())
     body += "\n" + section(
         "Backtest runs",
-        ["run", "strategy", "period", "return", "vs CSI 300", "vs SW Computer", "tearsheets"],
+        [
+            "run", "strategy", "options (vs the strategy file)", "period", "held",
+            "return", "vs CSI 300", "vs SW Computer", "tearsheets",
+        ],
         runs,
-        numeric={3, 4, 5},
-    )
+        numeric={5, 6, 7},
+    )  # fmt: skip
     revisions = find_revisions(reports_dir)
     ensure_revisions_pages(revisions, reports_dir)
     body += "\n" + "\n".join(
@@ -202,11 +241,16 @@ def _manifest_start(run: RunFolder) -> str | None:
     return str(value) if value else None
 
 
-def _run_row(folder: Path) -> list[str]:
+def _try_load(folder: Path) -> RunFolder | InputError:
     try:
-        run = load_run(folder)
+        return load_run(folder)
     except InputError as exc:
-        return [escape(folder.name), "", f"unreadable: {escape(str(exc))}", "", "", "", ""]
+        return exc
+
+
+def _run_row(folder: Path, run: RunFolder | InputError, show_universe: bool) -> list[str]:
+    if isinstance(run, InputError):
+        return [escape(folder.name), "", "", f"unreadable: {escape(str(run))}", *[""] * 5]
     summary = summarise_equity(run.equity, start=_manifest_start(run))
     report = (
         link(href(folder.name, RUN_PAGE), run.run_id)
@@ -218,15 +262,38 @@ def _run_row(folder: Path) -> list[str]:
         for name in BENCHMARK_NAMES
         if tearsheet_path(folder, name).is_file()
     ]
+    options = changed_parameters(run.manifest)
+    if show_universe and universe_file(run.manifest):
+        options.append(f"universe {universe_file(run.manifest)}")
     return [
         report,
         escape(run.strategy),
+        escape(", ".join(options) or "as in the file"),
         f"{summary.start} .. {summary.end}",
+        _held_cell(run.manifest),
         pct(summary.total_return),
         pct(summary.excess_csi300),
         pct(summary.excess_sw_computer),
         " ".join(sheets),
     ]
+
+
+def _held_cell(manifest: dict[str, object]) -> str:
+    """``23 of 25`` and, below, each name not held as planned with what it left in cash."""
+    counts = held_counts(manifest)
+    text = (
+        "<small>not recorded (older run)</small>"
+        if counts is None
+        else f"{counts[0]} of {counts[1]}"
+    )
+    missing = [
+        f"{row.get('code')} {row.get('status')}"
+        + (f" ({row['cash_weight']:.2%} cash)" if isinstance(row.get("cash_weight"), float) else "")
+        for row in not_held_rows(manifest)
+    ]
+    if missing:
+        text += "<br><small>" + escape("; ".join(missing)) + "</small>"
+    return text
 
 
 def _scorecard_row(folder: Path) -> list[str]:

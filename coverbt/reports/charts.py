@@ -24,6 +24,7 @@ SERIES_STYLE: dict[str, tuple[str, str]] = {
 }
 RATING_COLOURS: tuple[str, ...] = ("#c0392b", "#e67e22", "#2980b9", "#27ae60", "#8e44ad")
 UNRATED_COLOUR = "#b0b0b0"
+ROLLING_COLOURS: tuple[str, ...] = ("#1f77b4", "#7f7f7f", "#ff7f0e")
 DPI = 120
 
 
@@ -70,6 +71,39 @@ def drawdown_figure(equity: pd.DataFrame, title: str) -> Figure:
     ax.set_title(title)
     ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
+    return use_chart_font(fig)
+
+
+def rolling_figure(
+    lines: dict[str, pd.Series],
+    title: str,
+    ylabel: str,
+    reference: float | None = None,
+    *,
+    percent: bool = False,
+) -> Figure:
+    """One rolling statistic per line, over the whole run (NaN until a window is full).
+
+    ``lines`` maps an ASCII series name to its values; the first line is drawn thicker (the
+    strategy). ``reference`` draws a horizontal guide (0 for ratios, 1 for beta); ``percent``
+    labels the axis in percent (volatility).
+    """
+    fig = Figure(figsize=(8, 3), layout="constrained")
+    ax = fig.add_subplot()
+    for rank, (name, values) in enumerate(lines.items()):
+        colour = ROLLING_COLOURS[rank % len(ROLLING_COLOURS)]
+        ax.plot(values.index, values, label=name, color=colour, linewidth=1.6 if rank else 2.0)
+    if reference is not None:
+        ax.axhline(reference, color="black", linewidth=0.6)
+    first = next(iter(lines.values()))
+    ax.set_xlim(first.index[0], first.index[-1])
+    if percent:
+        ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:.0%}")
+    ax.set_title(title, fontsize="medium", fontweight="bold")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
     return use_chart_font(fig)
 
 

@@ -150,3 +150,39 @@ def scorecard_section(card: Scorecard, image: str) -> str:
         f'<img src="{escape(image, quote=True)}" alt="excess per name, {escape(card.horizon)}">'
         f"\n{names}"
     )
+
+
+def not_held_section(rows: Sequence[dict[str, object]], held: tuple[int, int] | None) -> str:
+    """The run page's list of names never held or cut: why, and the weight left in cash."""
+    head = "<h2>Not held as planned</h2>\n"
+    if not rows:
+        return head + (
+            "<p>none: every name was held as planned</p>"
+            if held
+            else "<p>not recorded by this run</p>"
+        )
+    body = table(
+        ["code", "name", "status", "target weight", "left in cash", "decisions", "why"],
+        (
+            [
+                escape(str(row.get("code", ""))),
+                escape(str(row.get("name", ""))),
+                escape(str(row.get("status", ""))),
+                _weight(row.get("target_weight")),
+                _weight(row.get("cash_weight")),
+                escape(", ".join(str(d) for d in _list(row.get("dates")))),
+                escape(str(row.get("reason", ""))),
+            ]
+            for row in rows
+        ),
+        numeric={3, 4},
+    )
+    return head + body
+
+
+def _weight(value: object) -> str:
+    return f"{value:.2%}" if isinstance(value, int | float) else ""
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from coverbt.errors import InputError
+from coverbt.strategy.spec import DEFAULT_CAPITAL
 
 SERIES_COLUMNS: tuple[str, ...] = ("portfolio", "csi300", "sw_computer")
 PER_NAME_COLUMNS: tuple[str, ...] = ("code", "name", "rating", "weight", "return", "contribution")
@@ -116,3 +117,70 @@ def load_run(path: Path) -> RunFolder:
         returns=_dated_csv(path / "returns.csv", SERIES_COLUMNS),
         per_name=per_name,
     )
+
+
+# --- what the manifest says beyond the numbers: omissions and the options of the run --------
+
+
+def not_held_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's ``not_held`` list (names never held or cut); [] for older runs."""
+    rows = manifest.get("not_held")
+    if rows is None:
+        summary = manifest.get("summary")
+        rows = summary.get("not_held") if isinstance(summary, dict) else None
+    return [row for row in rows if isinstance(row, dict)] if isinstance(rows, list) else []
+
+
+def held_counts(manifest: dict[str, Any]) -> tuple[int, int] | None:
+    """``(held, names)``: names ever bought of those the plan traded; None for older runs."""
+    summary = manifest.get("summary")
+    if not isinstance(summary, dict):
+        return None
+    held, names = summary.get("held"), summary.get("names")
+    if isinstance(held, int) and isinstance(names, int):
+        return held, names
+    return None
+
+
+def changed_parameters(manifest: dict[str, Any]) -> list[str]:
+    """The run's options that differ from its strategy file: costs, lots, capital, period.
+
+    A capital the file itself sets (or an older default) that is not today's
+    :data:`~coverbt.strategy.spec.DEFAULT_CAPITAL` is shown too, marked ``(file)``.
+
+    Examples
+    --------
+    >>> changed_parameters({
+    ...     "strategy": {"spec": {"costs": "a_share_default", "capital": 5e6}},
+    ...     "parameters": {"no_costs": True, "fractional": True, "capital": 1e6,
+    ...                    "profile": "no_costs", "start": None, "end": "2024-09-30"},
+    ... })
+    ['no costs', 'fractional', 'capital 1,000,000', 'end 2024-09-30']
+    """
+    params = manifest.get("parameters")
+    strategy = manifest.get("strategy")
+    spec = strategy.get("spec") if isinstance(strategy, dict) else None
+    if not isinstance(params, dict):
+        return []
+    spec = spec if isinstance(spec, dict) else {}
+    out = []
+    if params.get("no_costs"):
+        out.append("no costs")
+    elif spec.get("costs") and params.get("profile") not in (None, spec.get("costs")):
+        out.append(f"costs {params.get('profile')}")
+    if params.get("fractional"):
+        out.append("fractional")
+    capital, default = params.get("capital"), spec.get("capital")
+    if isinstance(capital, int | float) and capital != default:
+        out.append(f"capital {capital:,.0f}")
+    elif isinstance(capital, int | float) and capital != DEFAULT_CAPITAL:
+        out.append(f"capital {capital:,.0f} (file)")  # pinned, or an older default
+    out.extend(f"{key} {params[key]}" for key in ("start", "end") if params.get(key))
+    return out
+
+
+def universe_file(manifest: dict[str, Any]) -> str:
+    """The name of the universe file the run read ('' when the manifest does not say)."""
+    universe = manifest.get("universe")
+    value = universe.get("file") if isinstance(universe, dict) else None
+    return Path(str(value)).name if value else ""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from coverbt.scorecard.convention import Convention
+
+if TYPE_CHECKING:
+    from coverbt.scorecard.executable import Executable
+    from coverbt.scorecard.robustness import Robustness
 
 
 def _day(value: dt.date | None) -> str | None:
@@ -120,6 +126,14 @@ class Scorecard:
     by_rating: list[RatingSummary]
     industry: IndustryScore
     bands: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    convention: Convention = field(default_factory=Convention)
+    robustness: Robustness | None = None  # verdicts under every convention
+    executable: list[Executable] | None = None  # paper vs executable, per name
+
+    @property
+    def caption(self) -> str:
+        """Which convention the numbers rest on, in one line."""
+        return f"convention {self.convention}: {self.convention.describe()}"
 
     def to_json(self) -> dict[str, Any]:
         """The ``coverbt hitrate --json`` contract (issue 5) plus ``reason`` fields."""
@@ -131,4 +145,11 @@ class Scorecard:
             "names": [item.to_json() for item in self.names],
             "by_rating": [item.to_json() for item in self.by_rating],
             "industry": self.industry.to_json(),
+            "convention": self.convention.to_json(),
+            **({"robustness": self.robustness.to_json()} if self.robustness else {}),
+            **(
+                {"executable": [item.to_json() for item in self.executable]}
+                if self.executable is not None
+                else {}
+            ),
         }

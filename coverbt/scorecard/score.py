@@ -1,21 +1,30 @@
-"""Score a universe's ratings against the market (pure: reads only through ``MarketData``)."""
+"""Score a universe's ratings against the market (pure: reads only through ``MarketData``).
+
+The convention (anchor, entry price, exit, benchmark, excess) is data:
+:class:`~coverbt.scorecard.convention.Convention`, stated in the universe file and
+overridable per call.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from coverbt.data.provider import BENCHMARKS, SW_COMPUTER, MarketData
+from coverbt.data.provider import SW_COMPUTER, MarketData
 from coverbt.data.schema import Adjust, SeriesKind
 from coverbt.errors import DataUnavailableError, InputError
-from coverbt.horizon import entry_session, horizon_end, parse_horizon
+from coverbt.horizon import entry_session, parse_horizon, planned_exit, session_before
+from coverbt.scorecard.convention import CLOSE_ONLY_TWINS, CSI300_TR, Convention, override
 from coverbt.scorecard.model import IndustryScore, NameScore, RatingSummary, Scorecard
 from coverbt.scorecard.span import (
     NoSpan,
+    Span,
     benchmark_span,
     check_coverage,
     excess_path,
+    prior_close_span,
     security_span,
 )
 from coverbt.scorecard.verdicts import judge
@@ -25,14 +34,7 @@ from coverbt.universe.model import WATCH, CoveredName, RatingBand, Universe
 
 def benchmark_code(benchmark: str) -> str:
     """``"csi300"`` -> ``"000300"``; raises :class:`InputError` for an unknown name."""
-    if benchmark not in BENCHMARKS:
-        raise InputError(
-            f"unknown benchmark {benchmark!r}",
-            field="--benchmark",
-            expected=" or ".join(BENCHMARKS),
-            fix="pass --benchmark csi300 or --benchmark sw_computer",
-        )
-    return BENCHMARKS[benchmark]
+    return override(Convention(), benchmark=benchmark).benchmark_code
 
 
 # Bars are read with a margin around the window: a bar before the entry and one after the
@@ -42,40 +44,128 @@ def benchmark_code(benchmark: str) -> str:
 COVERAGE_MARGIN = pd.DateOffset(days=30)
 
 
-def _frame(
-    market: MarketData, code: str, kind: SeriesKind, window: tuple[pd.Timestamp, pd.Timestamp]
-) -> pd.DataFrame:
-    adjust = Adjust.NONE if kind is SeriesKind.INDEX else Adjust.QFQ
-    start, end = window[0] - COVERAGE_MARGIN, window[1] + COVERAGE_MARGIN
-    return market.bars(code, kind=kind, adjust=adjust, start=start.date(), end=end.date()).frame
+@dataclass(frozen=True)
+class Window:
+    """The planned dates of one horizon under one convention."""
+
+    reference: pd.Timestamp  # last session before publication (a prior-close entry)
+    entry: pd.Timestamp  # first session after publication
+    exit: pd.Timestamp  # last session on or before the horizon end
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """First day whose bar enters a number."""
+        return self.reference
+
+    @classmethod
+    def plan(cls, universe: Universe, horizon: str, convention: Convention) -> Window:
+        published = universe.report.published
+        return cls(
+            reference=session_before(published),
+            entry=entry_session(published),
+            exit=planned_exit(published, horizon, anchor=convention.anchor),
+        )
+
+    def data_window(self, convention: Convention) -> tuple[pd.Timestamp, pd.Timestamp]:
+        first = self.reference if convention.entry == "prior_close" else self.entry
+        return first, self.exit
+
+
+class Frames:
+    """Bars read once per series over a wide window, served sliced to a narrower one.
+
+    A slice equals what :meth:`MarketData.bars` returns for that narrower window, so
+    scoring many conventions reads each series once with the same numbers.
+    """
+
+    def __init__(self, market: MarketData, start: pd.Timestamp, end: pd.Timestamp) -> None:
+        self._market = market
+        self._span = (start - COVERAGE_MARGIN, end + COVERAGE_MARGIN)
+        self._read: dict[tuple[str, SeriesKind], pd.DataFrame | DataUnavailableError] = {}
+
+    def _whole(self, code: str, kind: SeriesKind) -> pd.DataFrame:
+        key = (code, kind)
+        if key not in self._read:
+            adjust = Adjust.NONE if kind is SeriesKind.INDEX else Adjust.QFQ
+            try:
+                self._read[key] = self._market.bars(
+                    code, kind=kind, adjust=adjust,
+                    start=self._span[0].date(), end=self._span[1].date(),
+                ).frame  # fmt: skip
+            except DataUnavailableError as exc:
+                self._read[key] = exc
+        got = self._read[key]
+        if isinstance(got, DataUnavailableError):
+            raise got
+        return got
+
+    def get(
+        self, code: str, kind: SeriesKind, window: tuple[pd.Timestamp, pd.Timestamp]
+    ) -> pd.DataFrame:
+        """Bars of ``code`` within ``window`` plus :data:`COVERAGE_MARGIN` on each side."""
+        frame = self._whole(code, kind)
+        start, end = window[0] - COVERAGE_MARGIN, window[1] + COVERAGE_MARGIN
+        if start < self._span[0] or end > self._span[1]:
+            raise ValueError(f"window {start.date()}..{end.date()} is outside the frames read")
+        days = frame.index
+        return frame.loc[(days >= start.normalize()) & (days <= end.normalize())]
+
+    def index(self, code: str, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+        """An index's bars; a close-only index gets an open from its price twin
+        (:data:`~coverbt.scorecard.convention.CLOSE_ONLY_TWINS`)."""
+        frame = self.get(code, SeriesKind.INDEX, window)
+        twin = CLOSE_ONLY_TWINS.get(code)
+        if twin is None or ("open" in frame.columns and frame["open"].notna().all()):
+            return frame
+        price = self.get(twin, SeriesKind.INDEX, window)
+        ratio = (price["open"] / price["close"]).reindex(frame.index)
+        out = frame.copy()
+        out["open"] = out["close"] * ratio
+        return out
 
 
 def _label(item: CoveredName) -> str | None:
     return item.rating_text or (WATCH if item.watch else item.prose)
 
 
+def _spans(
+    frame: pd.DataFrame,
+    bench: pd.DataFrame,
+    window: Window,
+    convention: Convention,
+    labels: tuple[str, str],
+) -> tuple[Span, Span]:
+    """The holding's span and the benchmark's over the same dates, by the convention."""
+    check_coverage(bench, *window.data_window(convention), labels[1])
+    if convention.entry == "prior_close":
+        holding = prior_close_span(frame, window.reference, window.entry, window.exit, labels[0])
+        return holding, benchmark_span(bench, holding, labels[1], entry_field="close")
+    holding = security_span(frame, window.entry, window.exit, labels[0])
+    return holding, benchmark_span(bench, holding, labels[1])
+
+
 def score_name(
     item: CoveredName,
     band: RatingBand | None,
-    market: MarketData,
+    frames: Frames,
     bench: pd.DataFrame,
-    window: tuple[pd.Timestamp, pd.Timestamp],
-    bench_label: str,
+    window: Window,
+    convention: Convention,
 ) -> NameScore:
     """Return, benchmark return, excess and (with a ``band``) the verdicts of one name."""
     base = NameScore(code=item.code, name=item.name, rating=_label(item), scored=band is not None)
     if not item.a_share:
         return replace(base, reason=f"not an A-share ({item.exchange} listing): no A-share bars")
+    span = window.data_window(convention)
     try:
-        check_coverage(bench, *window, bench_label)
-        holding = security_span(
-            _frame(market, item.code, SeriesKind.STOCK, window), *window, item.code
+        frame = frames.get(item.code, SeriesKind.STOCK, span)
+        holding, reference = _spans(
+            frame, bench, window, convention, (item.code, f"benchmark {convention.benchmark_code}")
         )
-        reference = benchmark_span(bench, holding, bench_label)
     except (NoSpan, DataUnavailableError) as exc:
         return replace(base, reason=str(exc))
-    excess = holding.total_return - reference.total_return
-    path = excess_path(holding, reference)
+    excess = convention.excess_of(holding.total_return, reference.total_return)
+    path = excess_path(holding, reference, ratio=convention.excess == "ratio")
     numbers = replace(
         base,
         entry_date=holding.entry.date(),
@@ -124,26 +214,31 @@ def summarise(names: list[NameScore], labels: list[str]) -> list[RatingSummary]:
 
 
 def score_industry(
-    universe: Universe, market: MarketData, window: tuple[pd.Timestamp, pd.Timestamp]
+    universe: Universe, frames: Frames, window: Window, convention: Convention
 ) -> IndustryScore:
-    """The industry index (SW Computer) against the industry scale's benchmark (CSI 300)."""
+    """The industry index (SW Computer) against the industry scale's benchmark (CSI 300).
+
+    The convention's window, entry price and excess apply; its benchmark applies only as
+    the CSI 300 total-return twin (``csi300_tr`` reads the scale's 000300 as H00300).
+    """
     label = universe.report.industry_rating
     band = universe.rating_scale.band(label, industry=True)
     index_code = universe.report.industry_index or SW_COMPUTER
-    base = IndustryScore(rating=label, index_code=index_code, benchmark_code=band.benchmark)
+    bench_code = band.benchmark
+    if convention.benchmark == "csi300_tr" and CLOSE_ONLY_TWINS[CSI300_TR] == bench_code:
+        bench_code = CSI300_TR
+    base = IndustryScore(rating=label, index_code=index_code, benchmark_code=bench_code)
     try:
-        index = security_span(
-            _frame(market, index_code, SeriesKind.INDEX, window), *window, index_code
+        frame = frames.get(index_code, SeriesKind.INDEX, window.data_window(convention))
+        bench = frames.index(bench_code, window.data_window(convention))
+        index, reference = _spans(
+            frame, bench, window, convention, (index_code, f"benchmark {bench_code}")
         )
-        bench = _frame(market, band.benchmark, SeriesKind.INDEX, window)
-        reference = benchmark_span(bench, index, f"benchmark {band.benchmark}")
     except (NoSpan, DataUnavailableError) as exc:
         return replace(base, reason=str(exc))
-    excess = index.total_return - reference.total_return
-    return IndustryScore(
-        rating=label,
-        index_code=index_code,
-        benchmark_code=band.benchmark,
+    excess = convention.excess_of(index.total_return, reference.total_return)
+    return replace(
+        base,
         index_return=index.total_return,
         benchmark_return=reference.total_return,
         excess=excess,
@@ -151,17 +246,39 @@ def score_industry(
     )
 
 
-def score_universe(
-    universe: Universe, market: MarketData, horizon: str = "6M", benchmark: str = "csi300"
-) -> Scorecard:
-    """Score every name of ``universe`` over ``horizon`` against ``benchmark``.
+def resolve(universe: Universe, benchmark: str | None, convention: Convention | None) -> Convention:
+    """The convention to score with: ``convention``, else the universe file's; a given
+    ``benchmark`` name overrides either."""
+    chosen = convention or Convention.stated(universe.rating_scale.convention)
+    return override(chosen, benchmark=benchmark) if benchmark is not None else chosen
 
-    Entry at the open of the first session after publication, exit at the close ending
-    the horizon (:mod:`coverbt.horizon`; suspensions: :mod:`coverbt.scorecard.span`).
-    Each label's band from the universe's scale is applied unchanged at every horizon and
-    against whichever benchmark is chosen (the report promises 6 months vs CSI 300).
-    Names without a rating get numbers but no verdicts; names without data are kept with
-    a ``reason``.
+
+def check_horizon(horizon: str) -> None:
+    try:
+        parse_horizon(horizon)
+    except ValueError as exc:
+        raise InputError(str(exc), field="--horizons", expected="like 1M,3M,6M,12M") from None
+
+
+def score_universe(
+    universe: Universe,
+    market: MarketData,
+    horizon: str = "6M",
+    benchmark: str | None = None,
+    *,
+    convention: Convention | None = None,
+    frames: Frames | None = None,
+) -> Scorecard:
+    """Score every name of ``universe`` over ``horizon`` under a convention.
+
+    The convention is ``convention``, else the one the universe file states (by default:
+    horizon from the entry session, entry at the open of the first session after
+    publication, exit at the close ending the horizon, CSI 300 price index, excess as a
+    difference); ``benchmark`` ("csi300", "csi300_tr", "sw_computer") overrides its
+    benchmark. Suspensions: :mod:`coverbt.scorecard.span`. Each label's band from the
+    universe's scale is applied unchanged at every horizon and benchmark. Names without a
+    rating get numbers but no verdicts; names without data are kept with a ``reason``.
+    ``frames`` shares reads between calls (see :func:`frames_for`).
 
     Raises
     ------
@@ -170,38 +287,44 @@ def score_universe(
     DataUnavailableError
         when the benchmark itself is missing.
     """
-    code = benchmark_code(benchmark)
-    try:
-        parse_horizon(horizon)
-    except ValueError as exc:
-        raise InputError(str(exc), field="--horizons", expected="like 1M,3M,6M,12M") from None
-    entry = entry_session(universe.report.published)
-    window = (entry, horizon_end(entry, horizon))
-    bench = _frame(market, code, SeriesKind.INDEX, window)
+    chosen = resolve(universe, benchmark, convention)
+    check_horizon(horizon)
+    window = Window.plan(universe, horizon, chosen)
+    frames = frames or Frames(market, window.reference, window.exit)
+    code = chosen.benchmark_code
+    bench = frames.index(code, window.data_window(chosen))
     labels = universe.rating_scale.labels()
     names = [
         score_name(
             item,
             universe.rating_scale.band(item.rating) if item.rating in labels else None,
-            market,
+            frames,
             bench,
             window,
-            f"benchmark {code}",
+            chosen,
         )
         for item in universe.names
     ]
     return Scorecard(
         report_id=universe.report.id,
         horizon=horizon.strip().upper(),
-        benchmark=benchmark,
+        benchmark=chosen.benchmark,
         benchmark_code=code,
-        planned_entry=window[0].date(),
-        planned_exit=window[1].date(),
+        planned_entry=window.entry.date(),
+        planned_exit=window.exit.date(),
         names=names,
         by_rating=summarise(names, labels),
-        industry=score_industry(universe, market, window),
+        industry=score_industry(universe, frames, window, chosen),
         bands={b.label: (b.lower, b.upper) for b in universe.rating_scale.stock},
+        convention=chosen,
     )
+
+
+def frames_for(universe: Universe, market: MarketData, horizons: Sequence[str]) -> Frames:
+    """One :class:`Frames` wide enough for every convention at every horizon given."""
+    published = universe.report.published
+    ends = [planned_exit(published, h) for h in horizons]
+    return Frames(market, session_before(published), max(ends))
 
 
 def parse_horizons(text: str) -> list[str]:
@@ -220,7 +343,12 @@ def parse_horizons(text: str) -> list[str]:
 
 
 def score_horizons(
-    universe: Universe, market: MarketData, horizons: list[str], benchmark: str = "csi300"
+    universe: Universe,
+    market: MarketData,
+    horizons: list[str],
+    benchmark: str | None = None,
+    *,
+    convention: Convention | None = None,
 ) -> list[Scorecard]:
     """One :class:`Scorecard` per horizon, in the order given."""
-    return [score_universe(universe, market, h, benchmark) for h in horizons]
+    return [score_universe(universe, market, h, benchmark, convention=convention) for h in horizons]

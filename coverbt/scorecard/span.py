@@ -2,9 +2,11 @@
 
 Conventions (one place, used for stocks, the benchmark and the industry index):
 
-- **entry** at the OPEN of the first session on or after the planned entry
+- **entry** (default, ``next_open``) at the OPEN of the first session on or after the planned entry
   (:func:`coverbt.horizon.entry_session`) on which the security traded. A stock suspended on
-  the planned day is entered at the first open after it resumes.
+  the planned day is entered at the first open after it resumes. With the ``prior_close``
+  convention (:mod:`coverbt.scorecard.convention`) the entry price is instead the close of
+  the last session before publication (:func:`prior_close_span`).
 - **exit** at the CLOSE of the last session on or before the planned horizon end
   (:func:`coverbt.horizon.horizon_end`) on which it traded. A stock suspended at the horizon
   end is valued at its last close before.
@@ -101,8 +103,43 @@ def security_span(
     )
 
 
-def benchmark_span(frame: pd.DataFrame, holding: Span, label: str) -> Span:
-    """The benchmark over exactly the holding's dates: open at its entry, close at its exit.
+def prior_close_span(
+    frame: pd.DataFrame,
+    reference: pd.Timestamp,
+    planned_entry: pd.Timestamp,
+    planned_exit: pd.Timestamp,
+    label: str,
+) -> Span:
+    """A span priced from the close of ``reference`` (the last session before publication).
+
+    The entry price is the last traded close on or before ``reference`` (a stock suspended
+    that day keeps its last close); ``entry`` is that close's date. The path and the exit
+    are the traded closes in ``[planned_entry, planned_exit]``, as in :func:`security_span`.
+
+    Raises
+    ------
+    NoSpan
+        when the data does not cover the window or no close precedes the publication.
+    """
+    check_coverage(frame, reference, planned_exit, label)
+    before = _traded(frame.loc[frame.index <= reference])
+    if before.empty:
+        raise NoSpan(f"{label} has no traded close on or before {reference.date()}")
+    later = security_span(frame, planned_entry, planned_exit, label)
+    return Span(
+        entry=before.index[-1],
+        exit=later.exit,
+        entry_open=float(before["close"].iloc[-1]),
+        exit_close=later.exit_close,
+        closes=later.closes,
+    )
+
+
+def benchmark_span(
+    frame: pd.DataFrame, holding: Span, label: str, *, entry_field: str = "open"
+) -> Span:
+    """The benchmark over exactly the holding's dates: ``entry_field`` at its entry (the
+    open, or the close for a prior-close entry), close at its exit.
 
     Raises
     ------
@@ -113,16 +150,23 @@ def benchmark_span(frame: pd.DataFrame, holding: Span, label: str) -> Span:
         if day not in frame.index:
             raise NoSpan(f"{label} has no bar on {day.date()}")
     closes = frame["close"].astype(float).reindex(holding.closes.index)
+    # pandas-stubs types ``.at`` as any scalar; bar prices are numeric
+    entry_value = float(cast(SupportsFloat, frame.at[holding.entry, entry_field]))
+    if not np.isfinite(entry_value):
+        raise NoSpan(f"{label} has no {entry_field} on {holding.entry.date()}")
     return Span(
         entry=holding.entry,
         exit=holding.exit,
-        # pandas-stubs types ``.at`` as any scalar; bar prices are numeric
-        entry_open=float(cast(SupportsFloat, frame.at[holding.entry, "open"])),
+        entry_open=entry_value,
         exit_close=float(cast(SupportsFloat, frame.at[holding.exit, "close"])),
         closes=closes,
     )
 
 
-def excess_path(holding: Span, benchmark: Span) -> pd.Series:
-    """Excess return at every close: holding path minus benchmark path (NaN days dropped)."""
+def excess_path(holding: Span, benchmark: Span, *, ratio: bool = False) -> pd.Series:
+    """Excess return at every close: holding path minus benchmark path (NaN days dropped);
+    with ``ratio`` the path of ``(1 + r) / (1 + b) - 1``."""
+    if ratio:
+        bench = benchmark.path()
+        return ((holding.path() - bench) / (1.0 + bench)).dropna()
     return (holding.path() - benchmark.path()).dropna()

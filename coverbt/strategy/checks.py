@@ -14,7 +14,7 @@ import pandas as pd
 
 from coverbt.errors import InputError
 from coverbt.market.rules import LOT_RULES
-from coverbt.strategy.spec import STRATEGY_FIX, StrategySpec
+from coverbt.strategy.spec import DEFAULT_CAPITAL, STRATEGY_FIX, StrategySpec
 from coverbt.universe.boards import Board
 from coverbt.universe.model import NO_RATING, WATCH, Universe
 
@@ -84,7 +84,8 @@ def no_trade_error(
             source=spec.source,
             field="capital",
             expected=f"at least {cost:,.0f} CNY, more to hold every selected name",
-            fix="raise capital (the default is 1,000,000) or run with --fractional",
+            fix=f"raise capital (the default, {DEFAULT_CAPITAL:,.0f}, holds every name of the "
+            "report), pass --capital, or run with --fractional",
         )
     return NothingToTrade(
         f"strategy {spec.name} filled no order: every selected name was suspended or "

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import SupportsFloat, cast
 
 import pandas as pd
 
+from coverbt.data.corporate_actions import RawExecution, raw_execution
 from coverbt.data.provider import MarketData
 from coverbt.data.schema import Adjust, SeriesKind, SeriesMeta
 from coverbt.errors import DataUnavailableError
+from coverbt.market.corporate import CorporateAction
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -22,6 +24,12 @@ class Panel:
 
     ``meta`` holds, per code, the metadata of the series read (clipped to the window) and
     ``digest`` a SHA-256 of the bars used, so a manifest can prove a rerun saw the same data.
+
+    Signals and paper returns read ``fields`` (adjusted). A code whose provider also has
+    raw bars and its corporate actions executes on raw prices: ``execution_fields`` holds
+    its raw columns, ``execution_meta`` / ``execution_digest`` their series, ``actions``
+    its events (dividends and new shares, applied by the engine on their ex-dates).
+    :meth:`execution` gives the prices an engine trades at: raw where known, else adjusted.
     """
 
     sessions: pd.DatetimeIndex
@@ -29,6 +37,12 @@ class Panel:
     is_st: pd.DataFrame
     meta: dict[str, SeriesMeta]
     digest: dict[str, str]
+    execution_fields: dict[str, pd.DataFrame] = field(default_factory=dict)
+    execution_meta: dict[str, SeriesMeta] = field(default_factory=dict)
+    execution_digest: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, list[CorporateAction]] = field(default_factory=dict)
+    # stocks with raw bars that stayed on adjusted prices, and why (the manifest says so)
+    raw_rejected: dict[str, str] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
@@ -36,6 +50,15 @@ class Panel:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.fields[name]
+
+    @property
+    def raw_codes(self) -> list[str]:
+        """The codes that execute on raw prices."""
+        return sorted(self.execution_meta)
+
+    def execution(self, name: str) -> pd.DataFrame:
+        """Field ``name`` at the prices orders fill at: raw columns where known."""
+        return self.execution_fields.get(name, self.fields[name])
 
     def has_bar(self, code: str, day: pd.Timestamp) -> bool:
         value = value_at(self.fields["close"], day, code)
@@ -56,11 +79,15 @@ def load_panel(
     wanted: dict[str, SeriesKind],
     start: dt.date,
     end: dt.date,
+    *,
+    raw: bool = True,
 ) -> tuple[Panel, dict[str, str]]:
     """Read ``wanted`` codes over the sessions of ``[start, end]``.
 
     Returns the panel of every code with at least one bar in the window and, for the others,
-    the reason they are missing (the provider's message).
+    the reason they are missing (the provider's message). With ``raw``, each stock whose
+    provider has raw bars and events (:func:`~coverbt.data.corporate_actions.raw_execution`)
+    gets them as its execution prices; without either nothing changes.
     """
     sessions = market.calendar(start, end)
     columns: dict[str, dict[str, pd.Series]] = {f: {} for f in FIELDS}
@@ -68,6 +95,9 @@ def load_panel(
     metas: dict[str, SeriesMeta] = {}
     digests: dict[str, str] = {}
     missing: dict[str, str] = {}
+    raws: dict[str, RawExecution] = {}
+    rejected: dict[str, str] = {}
+    raw_columns: dict[str, dict[str, pd.Series]] = {f: {} for f in FIELDS}
     for code, kind in wanted.items():
         try:
             series = market.bars(code, kind=kind, adjust=Adjust.QFQ, start=start, end=end)
@@ -84,9 +114,53 @@ def load_panel(
         is_st[code] = flag.fillna(0).astype(bool)
         metas[code] = series.meta
         digests[code] = _digest(series.frame)
+        stock = raw and kind is SeriesKind.STOCK
+        found = raw_execution(market, code, start, end) if stock else None
+        raw_frame = _aligned(found, frame["close"], sessions) if found else None
+        if found is not None and raw_frame is None:
+            rejected[code] = (
+                "raw bars trade on other sessions than the adjusted ones in the window "
+                "(update both: coverbt data update --raw-prices); adjusted prices used"
+            )
+        if found is not None and raw_frame is not None:
+            raws[code] = found
+            for name in FIELDS:
+                raw_columns[name][code] = raw_frame[name].astype(float)
     fields = {name: pd.DataFrame(columns[name], index=sessions, dtype=float) for name in FIELDS}
     flags = pd.DataFrame(is_st, index=sessions, dtype=bool)
-    return Panel(sessions, fields, flags, metas, digests), missing
+    execution: dict[str, pd.DataFrame] = {}
+    if raws:
+        for name in FIELDS:
+            frame = fields[name].copy()
+            for code, values in raw_columns[name].items():
+                frame[code] = values
+            execution[name] = frame
+    return (
+        Panel(
+            sessions,
+            fields,
+            flags,
+            metas,
+            digests,
+            execution,
+            {code: item.bars.meta for code, item in raws.items()},
+            {code: _digest(item.bars.frame) for code, item in raws.items()},
+            {code: list(item.actions) for code, item in raws.items()},
+            rejected,
+        ),
+        missing,
+    )
+
+
+def _aligned(
+    found: RawExecution, adjusted_close: pd.Series, sessions: pd.DatetimeIndex
+) -> pd.DataFrame | None:
+    """The raw bars on ``sessions``, or None when they trade on other days than the
+    adjusted ones (two sources that disagree: the adjusted prices stay in use)."""
+    frame = found.bars.frame.reindex(sessions)
+    if not frame["close"].notna().equals(adjusted_close.notna()):
+        return None
+    return frame
 
 
 def _digest(frame: pd.DataFrame) -> str:

@@ -12,6 +12,8 @@ A strategy file is a small stack, read top to bottom::
 A screen signal picks the names at each decision instead of holding every selected name::
 
     act: {trigger: screen, screen: coverage_cheap_strong, rebalance: 1M, top: 5}
+
+``capital`` (CNY, ``--capital`` on the command line) defaults to :data:`DEFAULT_CAPITAL`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ from coverbt.market.rules import PROFILES
 from coverbt.universe.boards import Board
 from coverbt.yamlio import read_yaml, validate_model
 
+# 5,000,000 CNY: every shipped strategy can buy at least one lot of every name it selects
+# on the report's window (2024-06-24 .. 2024-12-24), at every decision. A STAR lot is 200
+# shares; the dearest need is coverage_invvol_monthly's 688256 寒武纪 on 2024-11-25: 200 x
+# 499.87 CNY at a 3.17% weight needs a portfolio of 3.15 million. At 1,000,000 the equal
+# weight (4%) buys no lot of 688111 (245.91 CNY) or 688256 (214.80 CNY): 2 of 25 names
+# were never held and 8% of the capital sat in cash. 5 million leaves a 1.6x margin (the
+# portfolio may lose 37% before that lot is out of reach); what a run still cannot hold is
+# listed as ``not_held`` (coverbt.backtest.omissions).
+DEFAULT_CAPITAL = 5_000_000.0
 STRATEGY_FIX = "correct the strategy file (see strategies/coverage_equal.yaml for a template)"
 
 
@@ -158,7 +169,7 @@ class StrategySpec(_Strict):
     weigh: Weigh = Weigh()
     exit: Exit = Exit()
     costs: str = "a_share_default"
-    capital: float = Field(default=1_000_000.0, gt=0)
+    capital: float = Field(default=DEFAULT_CAPITAL, gt=0)
     _source: Path | None = PrivateAttr(default=None)
     _where_line: int | None = PrivateAttr(default=None)
 

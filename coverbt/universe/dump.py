@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from coverbt.universe.model import CoveredName, RatingBand, Report, Universe
+from coverbt.universe.model import CoveredName, RatingBand, RatingScale, Report, Universe
 
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_FORBIDDEN = set(",[]{}")
@@ -34,10 +34,30 @@ def dump_universe(universe: Universe) -> str:
     for kind, bands in (("stock", scale.stock), ("industry", scale.industry)):
         out.append(f"  {kind}:\n" if bands else f"  {kind}: []\n")
         out += [f"    - {_band(band)}\n" for band in bands]
+    out += _convention(scale)
     out.append("names:\n" if universe.names else "names: []\n")
     for item in universe.names:
         out += _name(item)
     return "".join(out)
+
+
+_CONVENTION_NOTE = (
+    "  # How the bands are measured (coverbt hitrate --anchor/--entry/--benchmark/--excess\n"
+    "  # override it). anchor: entry|publication (horizon counted from the entry session or\n"
+    "  # the publication date); entry: next_open|prior_close; exit is always the close of the\n"
+    "  # last session on or before the horizon end; benchmark: csi300|csi300_tr|sw_computer;\n"
+    "  # excess: difference|ratio. The defaults are coverbt's tradable reading; write the\n"
+    "  # broker's stated convention here when the report states one.\n"
+)
+
+
+def _convention(scale: RatingScale) -> list[str]:
+    c = scale.convention
+    return [
+        _CONVENTION_NOTE,
+        f"  convention: {{anchor: {c.anchor}, entry: {c.entry}, benchmark: {c.benchmark}, "
+        f"excess: {c.excess}}}\n",
+    ]
 
 
 def _header(report: Report) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -84,9 +84,39 @@ class RatingBand(_Strict):
         return 0
 
 
+Anchor = Literal["publication", "entry"]
+EntryPrice = Literal["next_open", "prior_close"]
+BenchmarkName = Literal["csi300", "csi300_tr", "sw_computer"]
+ExcessKind = Literal["difference", "ratio"]
+_ALIASES = {"industry": "sw_computer"}
+
+
+def _token(value: object) -> object:
+    """``next-open`` and ``next_open`` are the same word; ``industry`` is ``sw_computer``."""
+    if isinstance(value, str):
+        word = value.strip().lower().replace("-", "_")
+        return _ALIASES.get(word, word)
+    return value
+
+
+class StatedConvention(_Strict):
+    """How a scale's promise is measured (the broker's stated convention, as data).
+
+    The defaults are coverbt's tradable reading: horizon counted from the entry session,
+    entry at the first open after publication, exit at the close of the last session on
+    or before the horizon end, the CSI 300 price index, excess as a difference.
+    """
+
+    anchor: Annotated[Anchor, BeforeValidator(_token)] = "entry"
+    entry: Annotated[EntryPrice, BeforeValidator(_token)] = "next_open"
+    benchmark: Annotated[BenchmarkName, BeforeValidator(_token)] = "csi300"
+    excess: Annotated[ExcessKind, BeforeValidator(_token)] = "difference"
+
+
 class RatingScale(_Strict):
     stock: list[RatingBand]
     industry: list[RatingBand]
+    convention: StatedConvention = Field(default_factory=StatedConvention)
 
     def band(self, label: str, *, industry: bool = False) -> RatingBand:
         bands = self.industry if industry else self.stock

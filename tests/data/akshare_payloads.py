@@ -21,25 +21,21 @@ SW_URL = "https://www.swsresearch.com/institute-sw/api/index_publish/trend/"
 VALUE_URL = "https://datacenter-web.eastmoney.com/api/data/v1/get"
 
 
+KLINE_COLUMNS = ["日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额", "振幅", "涨跌幅",
+                 "涨跌额", "换手率"]  # fmt: skip
+
+
+def klines_answer(frame: pd.DataFrame, start: str, end: str) -> dict[str, Any]:
+    """The kline answer for the rows in ``[start, end]`` of an akshare-format frame."""
+    rows = frame[(frame["日期"] >= start) & (frame["日期"] <= end)]
+    lines = [",".join(str(v) for v in row) for row in rows[KLINE_COLUMNS].itertuples(index=False)]
+    return {"rc": 0, "data": {"code": str(rows["股票代码"].iloc[0]), "klines": lines}}
+
+
 def stock_klines(csv: Path, start: str, end: str) -> dict[str, Any]:
     """The kline answer for an akshare-format file's rows in ``[start, end]``."""
     raw = pd.read_csv(csv, encoding="utf-8-sig", dtype={"股票代码": str})
-    raw = raw[(raw["日期"] >= start) & (raw["日期"] <= end)]
-    cols = [
-        "日期",
-        "开盘",
-        "收盘",
-        "最高",
-        "最低",
-        "成交量",
-        "成交额",
-        "振幅",
-        "涨跌幅",
-        "涨跌额",
-        "换手率",
-    ]
-    lines = [",".join(str(v) for v in row) for row in raw[cols].itertuples(index=False)]
-    return {"rc": 0, "data": {"code": str(raw["股票代码"].iloc[0]), "klines": lines}}
+    return klines_answer(raw, start, end)
 
 
 def index_klines(csv: Path, start: str, end: str) -> dict[str, Any]:

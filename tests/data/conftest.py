@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from coverbt.data.akshare_live import AkshareLive
+
 
 @pytest.fixture
 def no_akshare_sleep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -20,3 +22,15 @@ def no_akshare_sleep(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     index_em.index_code_id_map_em.cache_clear()
     yield
     index_em.index_code_id_map_em.cache_clear()
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    """The back-off waits an :class:`AkshareLive` asked for (it never really sleeps)."""
+    return []
+
+
+@pytest.fixture
+def live(waits: list[float]) -> AkshareLive:
+    """The live provider with 3 attempts per request, its waits recorded in ``waits``."""
+    return AkshareLive(retries=3, backoff=2.0, sleep=waits.append)

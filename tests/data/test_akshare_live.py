@@ -25,16 +25,6 @@ def _instant(no_akshare_sleep: None) -> None:
     """Every test here runs akshare's real code with its sleeps stubbed."""
 
 
-@pytest.fixture
-def waits() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def live(waits: list[float]) -> AkshareLive:
-    return AkshareLive(retries=3, backoff=2.0, sleep=waits.append)
-
-
 def _file_series(path: Path):
     return parse_vendor_csv(path.read_text(encoding="utf-8-sig"), str(path)).between(START, END)
 

@@ -77,7 +77,7 @@ def test_a_lost_catalog_stops_writes_and_is_rebuilt_from_the_segments(
     with pytest.raises(CatalogDamagedError, match="verify --repair"):
         open_store(cache, seed=False)
     result = CliRunner().invoke(app, ["data", "verify", "--workspace", str(tmp_path)])
-    assert result.exit_code == 1 and "verify --repair" in result.output.replace("\n", "")
+    assert result.exit_code == 1 and "verify--repair" in "".join(result.output.split())
 
     problems, dropped = verify_cache(cache, repair=True)
     assert "rebuilt the catalog from 2 segment(s): 18 series" in problems[CATALOG_NAME]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,3 +53,14 @@ def make_series() -> Callable[[str, SeriesKind, pd.DataFrame], Series]:
 @pytest.fixture(scope="session")
 def engines_gap() -> Callable[[Plan, Panel], float]:
     return engine_gap
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory, repo_root: Path, report_cache_filler) -> Path:  # type: ignore[no-untyped-def]
+    """A workspace per test module: the repository's universe and strategies, and a cache
+    holding the report's market."""
+    root = tmp_path_factory.mktemp("ws")
+    shutil.copytree(repo_root / "universe", root / "universe")
+    shutil.copytree(repo_root / "strategies", root / "strategies")
+    report_cache_filler(root / "data_cache")
+    return root

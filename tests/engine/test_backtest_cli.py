@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,17 +19,12 @@ CONTRACT = {
     "benchmarks",
     "excess",
     "trades",
+    "capital",
+    "names",
+    "held",
+    "not_held",
     "report_dir",
 }
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory, repo_root: Path, report_cache_filler) -> Path:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("ws")
-    shutil.copytree(repo_root / "universe", root / "universe")
-    shutil.copytree(repo_root / "strategies", root / "strategies")
-    report_cache_filler(root / "data_cache")
-    return root
 
 
 def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -32,6 +32,7 @@ def sessions(draw: st.DrawFn) -> list[tuple[Bar | None, list[tuple[str, float, b
             low=min(prices),
             close=prices[3],
             volume=draw(st.sampled_from([0.0, 1e5])),
+            adjusted=draw(st.booleans()),
         )
         days.append((bar, draw(_orders())))
         close = bar.close
@@ -62,7 +63,7 @@ def test_invariants(days, board, cash, fractional, profile) -> None:  # type: ig
             side = Side(side_text)
             price = (bar.open if at_open else bar.close) if bar else 10.0
             held_before = account.held("X")
-            account, made, _why = fill(
+            account, made, why = fill(
                 account,
                 "X",
                 side,
@@ -76,6 +77,12 @@ def test_invariants(days, board, cash, fractional, profile) -> None:  # type: ig
                 fractional=fractional,
             )
             assert account.cash >= -1e-6  # cash never negative
+            # a limit refusal only at the day's extreme: a price short of it was short of
+            # the limit price
+            if why == "limit-up":
+                assert bar is not None and price >= bar.high * (1 - 1e-9)
+            if why == "limit-down":
+                assert bar is not None and price <= bar.low * (1 + 1e-9)
             assert account.held("X") >= 0  # no negative position
             if made is None:
                 continue

@@ -72,9 +72,12 @@ def test_no_buy_at_limit_up_no_sell_at_limit_down() -> None:
     assert can_trade(Side.BUY, down, 9.0, 10.0, Board.SH_MAIN, DAY, DEFAULT) is None
     # +10% is limit-up on the main board but not on ChiNext (20%)
     assert can_trade(Side.BUY, up, 11.0, 10.0, Board.CHINEXT, DAY, DEFAULT) is None
-    # the tolerance: a raw limit price rounded to the fen still counts (4.99 -> 5.49)
+    # the exchange rounds the limit price half up to the fen: 4.99 x 1.1 = 5.489 -> 5.49
     rounded = Bar(open=5.49, high=5.49, low=5.49, close=5.49)
     assert can_trade(Side.BUY, rounded, 5.49, 4.99, Board.SH_MAIN, DAY, DEFAULT) == "limit-up"
+    # one tick short of it is no limit-up, even as the day's only price
+    short = Bar(open=5.48, high=5.48, low=5.48, close=5.48)
+    assert can_trade(Side.BUY, short, 5.48, 4.99, Board.SH_MAIN, DAY, DEFAULT) is None
     # the frictionless profile ignores limits; nobody ignores a suspension
     assert can_trade(Side.BUY, up, 11.0, 10.0, Board.SH_MAIN, DAY, PROFILES["frictionless"]) is None
     assert can_trade(Side.BUY, None, 11.0, 10.0, Board.SH_MAIN, DAY, DEFAULT) == "suspended"

@@ -58,6 +58,9 @@ def test_table_lists_reasons(workspace: Path, universe_file: Path) -> None:
     [
         (("--benchmark", "sp500"), "--benchmark"),
         (("--horizons", "6X"), "--horizons"),
+        (("--anchor", "report"), "--anchor"),
+        (("--entry", "vwap"), "--entry"),
+        (("--excess", "log"), "--excess"),
     ],
 )
 def test_bad_flags_exit_2_without_traceback(
@@ -66,6 +69,16 @@ def test_bad_flags_exit_2_without_traceback(
     out = _coverbt("hitrate", "-u", str(universe_file), *args, cwd=workspace)
     assert out.returncode == 2
     assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_run_takes_the_convention_options_and_refuses_a_bad_one(
+    workspace: Path, universe_file: Path
+) -> None:
+    out = _coverbt("run", "--offline", "-u", str(universe_file), "--anchor", "report",
+                   cwd=workspace)  # fmt: skip
+    assert out.returncode == 2
+    assert "--anchor" in out.stderr and "Traceback" not in out.stderr
+    assert not (workspace / "reports").exists()  # refused before any backtest
 
 
 def test_empty_workspace_is_seeded_from_the_sample(tmp_path: Path, universe_file: Path) -> None:
@@ -85,3 +98,32 @@ def test_a_cache_lacking_the_stocks_says_how_to_import(tmp_path: Path, universe_
     assert out.returncode == 0 and "Traceback" not in out.stderr
     assert "coverbt data import" in out.stdout
     assert "seeded" not in out.stderr
+
+
+def test_publication_anchor_two_of_three_and_default_flags_it(
+    workspace: Path, universe_file: Path
+) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), "--anchor", "publication", "--json",
+                   cwd=workspace)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["convention"]["anchor"] == "publication"
+    strong = next(r for r in data["by_rating"] if r["rating"] == "强烈推荐")
+    assert (strong["band_hits"], strong["n"]) == (2, 3)
+    default = json.loads(_coverbt("hitrate", "-u", str(universe_file), "--json",
+                                  cwd=workspace).stdout)  # fmt: skip
+    assert default["convention"]["tag"] == "entry/next_open/csi300/difference"
+    strong = next(r for r in default["by_rating"] if r["rating"] == "强烈推荐")
+    assert (strong["band_hits"], strong["n"]) == (1, 3)
+    assert "300496" in default["robustness"]["fragile"]
+    span = next(r for r in default["robustness"]["by_rating"] if r["rating"] == "强烈推荐")
+    assert (span["low"], span["high"]) == pytest.approx((1 / 3, 2 / 3))
+    assert len(default["executable"]) == 25  # every A-share name with a paper return
+
+
+def test_default_table_shows_convention_and_fragile(workspace: Path, universe_file: Path) -> None:
+    out = _coverbt("hitrate", "-u", str(universe_file), cwd=workspace)
+    assert out.returncode == 0, out.stderr
+    assert "convention entry/next_open/csi300/difference" in out.stdout
+    assert "FRAGILE 300496" in out.stdout
+    assert "paper vs executable" in out.stdout
