@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,3 +67,25 @@ def workspace(tmp_path_factory, repo_root: Path, report_cache_filler) -> Path:  
     shutil.copytree(repo_root / "strategies", root / "strategies")
     report_cache_filler(root / "data_cache")
     return root
+
+
+BacktestCli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture(scope="module")
+def backtest_cli() -> BacktestCli:
+    """``coverbt backtest ARGS`` in a subprocess in a workspace: ``backtest_cli(ws, *args)``.
+
+    200 columns, so rich does not wrap the lines the tests read."""
+
+    def run(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", "from coverbt.cli import main; main()", "backtest", *args],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+    return run

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -27,18 +25,8 @@ CONTRACT = {
 }
 
 
-def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from coverbt.cli import main; main()", "backtest", *args],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_json_contract_and_run_folder(workspace: Path) -> None:
-    done = _cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json")
+def test_json_contract_and_run_folder(backtest_cli, workspace: Path) -> None:
+    done = backtest_cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert set(summary) == CONTRACT
@@ -81,14 +69,14 @@ def test_json_contract_and_run_folder(workspace: Path) -> None:
     assert manifest["command"].startswith("coverbt backtest coverage_equal")
     # repeating the run reproduces it exactly
     again = json.loads(
-        _cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json").stdout
+        backtest_cli(workspace, "coverage_equal", "--no-costs", "--fractional", "--json").stdout
     )
     assert again == summary
 
 
-def test_bad_input_exits_2_without_traceback(workspace: Path) -> None:
-    done = _cli(workspace, "no_such_strategy")
+def test_bad_input_exits_2_without_traceback(backtest_cli, workspace: Path) -> None:
+    done = backtest_cli(workspace, "no_such_strategy")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "coverage_equal" in done.stderr
-    done = _cli(workspace, "coverage_equal", "--start", "2024-06-01")
+    done = backtest_cli(workspace, "coverage_equal", "--start", "2024-06-01")
     assert done.returncode == 2 and "before the first session after publication" in done.stderr

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -151,19 +148,10 @@ def test_capital_option_overrides_the_file(tmp_path: Path, universe, report_mark
 # --- the command line: --capital, --json and the terminal table ----------------------------
 
 
-def _cli(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from coverbt.cli import main; main()", "backtest", *args],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
+def test_cli_capital_option_and_not_held(backtest_cli, workspace: Path) -> None:
+    done = backtest_cli(
+        workspace, "coverage_equal", "--capital", "1000000", "--json", "--no-report"
     )
-
-
-def test_cli_capital_option_and_not_held(workspace: Path) -> None:
-    done = _cli(workspace, "coverage_equal", "--capital", "1000000", "--json", "--no-report")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["capital"] == 1_000_000.0
@@ -171,16 +159,16 @@ def test_cli_capital_option_and_not_held(workspace: Path) -> None:
     manifest = json.loads((workspace / summary["report_dir"] / "manifest.json").read_text("utf-8"))
     assert manifest["parameters"]["capital"] == 1_000_000.0
     assert [r["code"] for r in manifest["not_held"]] == ["688111", "688256"]
-    text = _cli(workspace, "coverage_equal", "--capital", "1000000", "--no-report").stdout
+    text = backtest_cli(workspace, "coverage_equal", "--capital", "1000000", "--no-report").stdout
     assert "held 23 of 25 names" in text and "capital 1,000,000 CNY" in text
     assert "target below one lot (163 shares wanted)" in text
-    default = json.loads(_cli(workspace, "coverage_equal", "--json", "--no-report").stdout)
+    default = json.loads(backtest_cli(workspace, "coverage_equal", "--json", "--no-report").stdout)
     assert default["run_id"] != summary["run_id"]  # the capital is part of the run id
     assert default["not_held"] == [] and default["held"] == 25
 
 
-def test_cli_refuses_a_capital_that_is_not_positive(workspace: Path) -> None:
-    done = _cli(workspace, "coverage_equal", "--capital", "0")
+def test_cli_refuses_a_capital_that_is_not_positive(backtest_cli, workspace: Path) -> None:
+    done = backtest_cli(workspace, "coverage_equal", "--capital", "0")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
