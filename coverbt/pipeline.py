@@ -161,16 +161,24 @@ def run_pipeline(
     command: str = "coverbt run",
     capital: float | None = None,
     convention: Convention | None = None,
+    engine: str = "fast",
+    report_workers: int | None = None,
 ) -> PipelineResult:
     """Data check, every strategy with its report, the scorecard, ``reports/index.html``.
 
     ``capital`` (CNY) overrides every strategy file's ``capital``; ``convention`` the
-    universe file's scoring convention. Each run's summary holds
+    universe file's scoring convention; ``engine`` which engine runs the backtests (the
+    compiled one by default: proven equal to backtrader). Each run's summary holds
     ``held``, ``names`` and ``not_held`` (see :mod:`coverbt.backtest.omissions`).
+
+    Each run's report is drawn in ``report_workers`` processes (default: one per core, at
+    most two; 0 draws in this process) while the next backtests and the scorecard run
+    (:class:`coverbt.reports.drawing.ReportDrawer`); this process writes them all.
     """
     from coverbt.backtest.folder import backtest_file
     from coverbt.backtest.run import RunOptions
-    from coverbt.reports import build_run_report, write_index, write_scorecard_report
+    from coverbt.reports import write_index, write_scorecard_report
+    from coverbt.reports.drawing import ReportDrawer
     from coverbt.revisions.ledger import Ledger
     from coverbt.strategy.ratings import LedgerRatings
     from coverbt.strategy.spec import load_strategy
@@ -187,18 +195,20 @@ def run_pipeline(
     )
     workspace.reports_dir.mkdir(parents=True, exist_ok=True)  # fail now, not after the backtests
     runs = []
-    options = RunOptions(capital=capital)
+    options = RunOptions(capital=capital, engine=engine)
     ratings = LedgerRatings(Ledger.in_cache(workspace.cache_dir))  # read once, if a file asks
-    for i, path in enumerate(files, start=1):
-        step(f"backtest {path.stem}", i, total)
-        _result, folder, summary = backtest_file(
-            path, universe_file, market, workspace.reports_dir, options, command, ratings
-        )
-        build_run_report(folder)
-        runs.append(StrategyRun(path.stem, folder, summary))
-    step("scorecard", total - 2, total)
-    cards = full_scorecards(universe, market, horizons, convention)  # + robustness, executable
-    folder = write_scorecard_report(cards, workspace.reports_dir)
+    with ReportDrawer(report_workers if len(files) > 1 else 0) as drawer:
+        for i, path in enumerate(files, start=1):
+            step(f"backtest {path.stem}", i, total)
+            _result, folder, summary = backtest_file(
+                path, universe_file, market, workspace.reports_dir, options, command, ratings
+            )
+            drawer.submit(folder)
+            runs.append(StrategyRun(path.stem, folder, summary))
+        step("scorecard", total - 2, total)
+        cards = full_scorecards(universe, market, horizons, convention)  # + robustness, ...
+        folder = write_scorecard_report(cards, workspace.reports_dir)
+        drawer.finish()
     step("index", total - 1, total)
     index = write_index(workspace.reports_dir)
     step("done", total, total)

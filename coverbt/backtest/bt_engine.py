@@ -19,60 +19,32 @@ For a qfq order at the day's high or low the adapter fits the session's qfq/raw 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import backtrader as bt
 import pandas as pd
 
-from coverbt.data.schema import Adjust
+from coverbt.backtest.result import (
+    EngineResult,
+    Refusal,
+    actions_applied,
+    execution_prices,
+    is_adjusted,
+    session_scale,
+)
 from coverbt.data.trading_calendar import next_session
-from coverbt.market.corporate import (
-    ActionEffect,
-    apply_events,
-    reference_prev_closes,
-)
+from coverbt.market.corporate import ActionEffect, apply_events
 from coverbt.market.execution import Account, Fill, fill
-from coverbt.market.rules import (
-    EXECUTION_PRICES,
-    PROFILES,
-    Bar,
-    MarketProfile,
-    Side,
-    costs,
-    grid_scale,
-)
-from coverbt.strategy.panel import Panel, value_at
+from coverbt.market.rules import PROFILES, Bar, MarketProfile, Side, costs
+from coverbt.strategy.panel import Panel, limit_reference_closes, value_at
 from coverbt.strategy.plan import Plan
 
 FRICTIONLESS = PROFILES["frictionless"]
 _CLOCK = "__clock__"
 _TOLERANCE = 1e-6  # relative: backtrader's fill vs the mirror's prediction
-# Sessions (first, last, relative to the order's) whose prices fit the qfq/raw scale with
-# it: the most first, fewer when an ex-date falls among them (their scale differs). The last
-# window, the session and the three after it, serves a session with no usable earlier one
-# (the panel's first, or one after a holiday of one-price days): the scale only decodes the
-# day's raw prices, which a trader saw that day; no later price enters the limit test.
-_SCALE_WINDOWS = ((-10, 0), (-3, 0), (-1, 0), (0, 3))
-_INDEX_PRICES = "index levels: a benchmark reference, no lots, price limits or fees"
 
 
-@dataclass(frozen=True)
-class Refusal:
-    day: dt.date
-    code: str
-    side: Side
-    reason: str
-
-
-@dataclass
-class EngineResult:
-    fills: list[Fill]
-    refusals: list[Refusal]
-    final_value: float
-    held_at_end: dict[str, float] = field(default_factory=dict)
-    execution_prices: dict[str, object] = field(default_factory=dict)
-    # corporate actions credited: (the session credited in, its effect), raw-price codes only
-    corporate_actions: list[tuple[dt.date, ActionEffect]] = field(default_factory=list)
+__all__ = ["EngineResult", "Refusal", "actions_applied", "run_backtrader"]
 
 
 class _DatedBroker(bt.brokers.BackBroker):
@@ -113,11 +85,8 @@ class _Runner:
         self.fractional = fractional
         self.account = Account(cash=plan.capital)
         self.decisions = {d.date: d for d in plan.decisions}
-        close = panel.execution("close")
-        self.prev_close = close.ffill().shift(1)
-        for code, actions in panel.actions.items():  # raw prices: ex-right reference prices
-            self.prev_close[code] = reference_prev_closes(close[code], actions)
-        self.last_close = close.ffill()
+        self.prev_close = limit_reference_closes(panel)
+        self.last_close = panel.execution("close").ffill()
         self.effects: list[tuple[dt.date, ActionEffect]] = []
         self.events_through: dt.date | None = None
         self.pending_buy: dict[str, float] = {}
@@ -136,20 +105,12 @@ class _Runner:
         row = {f: value_at(prices(f), day, code) for f in ("open", "high", "low", "close")}
         st = bool(self.panel.is_st.at[day, code]) if code in self.panel.is_st else False
         volume = value_at(prices("volume"), day, code)
-        return Bar(**row, volume=volume, is_st=st, adjusted=_adjusted(self.panel, code))
+        return Bar(**row, volume=volume, is_st=st, adjusted=is_adjusted(self.panel, code))
 
     def _scale(self, code: str, day: pd.Timestamp) -> float | None:
         """The session's qfq/raw scale, when the adjusted prices determine it."""
         if (code, day) not in self.scales:
-            at = int(self.panel.sessions.searchsorted(day))  # sessions are unique, sorted
-            ohlc = [self.panel[f][code] for f in ("open", "high", "low", "close")]
-            found = None
-            for first, last in _SCALE_WINDOWS:
-                rows = slice(max(at + first, 0), at + last + 1)
-                found = grid_scale([p for col in ohlc for p in col.iloc[rows].dropna()])
-                if found is not None:
-                    break
-            self.scales[code, day] = found
+            self.scales[code, day] = session_scale(self.panel, code, day)
         return self.scales[code, day]
 
     def _profile(self, code: str) -> MarketProfile:
@@ -300,61 +261,6 @@ class _Runner:
             raise RuntimeError(f"backtrader filled {code} at {price}/{comm}, expected {match}")
         self.expected.remove(match)
         self.fills.append(match)
-
-
-def _adjusted(panel: Panel, code: str) -> bool:
-    meta = panel.execution_meta.get(code) or panel.meta.get(code)
-    return meta is None or meta.adjust is not Adjust.NONE
-
-
-def execution_prices(
-    plan: Plan, panel: Panel, scales: dict[tuple[str, pd.Timestamp], float | None]
-) -> dict[str, object]:
-    """How the run's fills and limit prices were derived (the manifest's entry).
-
-    Per price basis (the series' adjustment): the codes, how, and for adjusted series how
-    many orders at a day's extreme had their raw prices recovered (``scale_found``) or
-    were judged at the base-date scale with slack (``scale_unknown``).
-    """
-    codes: dict[str, list[str]] = {}
-    for code in sorted(c for c, i in plan.instruments.items() if i.board is not None):
-        meta = panel.execution_meta.get(code) or panel.meta.get(code)
-        basis = str(meta.adjust) if meta is not None else str(Adjust.QFQ)
-        codes.setdefault("raw" if basis == str(Adjust.NONE) else basis, []).append(code)
-    out: dict[str, object] = {
-        basis: {"codes": listed, "how": EXECUTION_PRICES[basis != "raw"]}
-        for basis, listed in codes.items()
-    }
-    if panel.raw_rejected:
-        out["raw_not_used"] = dict(sorted(panel.raw_rejected.items()))
-    indexes = sorted(c for c, i in plan.instruments.items() if i.board is None)
-    if indexes:
-        out["index"] = {"codes": indexes, "how": _INDEX_PRICES}
-    if set(codes) - {"raw"}:
-        found = sum(v is not None for v in scales.values())
-        out["limit_tests_at_day_extreme"] = {
-            "scale_found": found,
-            "scale_unknown": len(scales) - found,
-        }
-    return out
-
-
-def actions_applied(result: EngineResult) -> list[dict[str, object]]:
-    """The corporate actions credited on holdings (the manifest's entry), oldest first."""
-    return [
-        {
-            "date": day.isoformat(),
-            "code": e.code,
-            "ex_date": e.action.ex_date.isoformat(),
-            "cash_per_share": e.action.cash_per_share,
-            "new_shares_per_share": e.action.share_ratio,
-            "shares_before": e.shares_before,
-            "shares_added": e.shares_added,
-            "cash": e.cash_net,
-            "tax": e.tax,
-        }
-        for day, e in result.corporate_actions
-    ]
 
 
 def _feed(frame: pd.DataFrame, name: str) -> bt.feeds.PandasData:

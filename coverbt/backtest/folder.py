@@ -113,6 +113,7 @@ def manifest(result: BacktestResult, inputs: RunInputs, run_id: str, report_dir:
             "capital": plan.capital,
             "capital_from": "--capital" if result.options.capital is not None else "strategy",
             "stop_loss": plan.stop_loss,
+            "engine": result.engine.engine,
         },
         "decisions": [
             {"date": d.date.date().isoformat(), "reason": d.reason, "weights": d.weights}

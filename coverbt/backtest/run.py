@@ -29,8 +29,12 @@ class RunOptions:
     no_costs: bool = False
     fractional: bool = False
     capital: float | None = None  # CNY; None: the strategy file's ``capital``
+    # which engine executes the plan (ENGINES); "both" runs the two and refuses to differ
+    engine: str = "backtrader"
 
     def to_json(self) -> dict[str, object]:
+        """The options that decide the result (the run id's); the engine is not one of them:
+        both engines give the same run, and the manifest says which ran it."""
         return {
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
@@ -119,7 +123,7 @@ def run_backtest(
         profile=profile,
         ratings=ratings,
     )
-    engine = run_backtrader(plan, panel, fractional=options.fractional)
+    engine = execute(plan, panel, options)
     if not engine.fills:
         first = next(d for d in plan.decisions if d.weights)
         boards = {code: item.board for code, item in plan.instruments.items()}
@@ -165,6 +169,41 @@ def run_backtest(
             )
         ),
     )
+
+
+ENGINES = ("backtrader", "fast", "both")
+
+
+class EngineMismatchError(RuntimeError):
+    """The two engines disagreed on one plan (a bug: please report the plan)."""
+
+
+def execute(plan: Plan, panel: Panel, options: RunOptions) -> EngineResult:
+    """Run ``plan`` on the engine ``options.engine`` names.
+
+    ``backtrader`` is the reference; ``fast`` the compiled engine (:mod:`coverbt.engine`),
+    proven equal to it; ``both`` runs the two, raises :class:`EngineMismatchError` on any
+    difference, and returns the reference's result.
+    """
+    if options.engine not in ENGINES:
+        raise ValueError(f"unknown engine {options.engine!r}: one of {', '.join(ENGINES)}")
+    fast = None
+    if options.engine in ("fast", "both"):
+        from coverbt.engine.fast import run_fast
+
+        fast = run_fast(plan, panel, fractional=options.fractional).result
+        if options.engine == "fast":
+            return fast
+    slow = run_backtrader(plan, panel, fractional=options.fractional)
+    if fast is not None:
+        from coverbt.engine.equality import differences
+
+        found = differences(slow, fast, plan.capital)
+        if found:
+            raise EngineMismatchError(
+                f"the fast engine differs from backtrader on {plan.strategy}: " + "; ".join(found)
+            )
+    return slow
 
 
 def _check_value(value: pd.Series, broker_value: float) -> None:

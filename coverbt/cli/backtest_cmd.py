@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from coverbt.cli.console import console, err_console, print_json
+from coverbt.cli.engine_option import EngineChoice
 from coverbt.workspace import Workspace
 
 
@@ -40,6 +41,14 @@ def backtest(
             help="Starting cash in CNY (default: the strategy file's capital, else 5,000,000).",
         ),
     ] = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="backtrader (the reference), fast (compiled, proven equal to it) or both "
+            "(run the two and stop on any difference).",
+        ),
+    ] = EngineChoice.BACKTRADER,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     workspace: Annotated[
         Path, typer.Option("--workspace", help="Workspace folder (data_cache/, reports/).")
@@ -65,6 +74,7 @@ def backtest(
         no_costs=no_costs,
         fractional=fractional,
         capital=capital,
+        engine=engine.value,
     )
     strategy_file = resolve_strategy(strategy, ws.strategies_dir)
     market = open_store(ws.cache_dir)

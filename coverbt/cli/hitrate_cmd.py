@@ -9,6 +9,7 @@ import typer
 
 from coverbt.cli.console import console, print_json
 from coverbt.cli.convention_options import Anchor, Benchmark, Entry, Excess, chosen_convention
+from coverbt.scorecard.convention import Convention, override
 from coverbt.scorecard.full import full_scorecards
 from coverbt.scorecard.score import parse_horizons
 from coverbt.scorecard.tables import executable_table, names_table, ratings_table
@@ -44,14 +45,53 @@ def hitrate(
     workspace: Annotated[
         Path, typer.Option("--workspace", help="Workspace folder (holds data_cache/).")
     ] = Path("."),
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Score every rating event (the store's and the reports') and group the hit "
+            "rates by broker, analyst, label, step, month, industry or action.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="With --by: first publication day, YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="With --by: last publication day, YYYY-MM-DD.")
+    ] = None,
+    min_count: Annotated[
+        int, typer.Option("--min-count", min=1, help="With --by: events before a rate is shown.")
+    ] = 5,
+    reports: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--reports",
+            help="With --by: universe files or folders read as reports (repeatable; default "
+            "the workspace's universe/).",
+        ),
+    ] = None,
 ) -> None:
     """Score every rating of a universe: return, excess and verdicts per name, hit rates,
     each verdict under every other convention (fragile ones flagged), and paper vs
-    executable returns."""
+    executable returns.
+
+    With --by (or --since/--until): every rating event instead, grouped, with counts and
+    Wilson intervals."""
     from coverbt.data.store import open_store
 
     ws = Workspace.at(workspace)
     wanted = parse_horizons(horizons)
+    if by is not None or since is not None or until is not None:
+        from coverbt.cli.events_hitrate import event_hitrate
+
+        paths = list(reports or [ws.universe_dir]) + ([universe] if universe else [])
+        event_hitrate(
+            ws, by or "label", wanted, paths, since=since, until=until, min_count=min_count,
+            convention=override(Convention(), anchor=anchor, entry=entry,
+                                benchmark=benchmark, excess=excess),
+            as_json=as_json,
+        )  # fmt: skip
+        return
     loaded = load_universe(universe or ws.default_universe)
     chosen = chosen_convention(
         loaded, anchor=anchor, entry=entry, benchmark=benchmark, excess=excess

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from coverbt.cli.console import console
 from coverbt.cli.convention_options import Anchor, Benchmark, Entry, Excess, chosen_convention
+from coverbt.cli.engine_option import EngineChoice
 from coverbt.cli.progress import progress_bar
 from coverbt.scorecard.tables import pct, ratings_table
 from coverbt.workspace import Workspace
@@ -44,6 +45,14 @@ def run(
     entry: Entry = None,
     benchmark: Benchmark = None,
     excess: Excess = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="fast (compiled, proven equal to backtrader; the default here), backtrader "
+            "(the reference) or both (run the two and stop on any difference).",
+        ),
+    ] = EngineChoice.FAST,
 ) -> None:
     """Check the data, run the default strategies, score the ratings, write the reports.
 
@@ -76,6 +85,7 @@ def run(
             command=shlex.join(["coverbt", *sys.argv[1:]]),
             capital=capital,
             convention=convention,
+            engine=engine.value,
         )
     table = Table(
         "strategy", "total return", "vs CSI 300", "vs SW Computer", "held", title="backtests"

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from coverbt.atomic import atomic_write_text
 from coverbt.cli.console import console, err_console, print_json
 from coverbt.errors import InputError
-from coverbt.universe.check import pe_mismatches
-from coverbt.universe.dump import dump_universe
-from coverbt.universe.extract import Extraction, extract_universe, slug
 from coverbt.universe.load import DEFAULT_UNIVERSE, load_universe
-from coverbt.universe.names import KNOWN_LISTINGS, primary_listings, read_known_listings
 from coverbt.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coverbt.universe.extract import Extraction
 
 universe_app = typer.Typer(
     help="Show, check and extract coverage lists (universe files).", no_args_is_help=True
@@ -60,6 +58,8 @@ def show(
 @universe_app.command("check")
 def check(file: FileArg = DEFAULT_UNIVERSE) -> None:
     """Validate a universe file; PE that disagrees with close / EPS is a warning."""
+    from coverbt.universe.check import pe_mismatches
+
     universe = load_universe(file)
     warnings = pe_mismatches(universe)
     for warning in warnings:
@@ -92,6 +92,11 @@ def extract(
     workspace: Annotated[Path, typer.Option("--workspace", help="Workspace root.")] = Path("."),
 ) -> None:
     """Build a universe file from a report's text (table, rating scales, recommendations)."""
+    from coverbt.atomic import atomic_write_text
+    from coverbt.universe.dump import dump_universe
+    from coverbt.universe.extract import extract_universe, slug
+    from coverbt.universe.names import KNOWN_LISTINGS, primary_listings, read_known_listings
+
     ws = Workspace.at(workspace)
     primary = primary_listings(names, cache or ws.cache_dir, online=online)
     curated = read_known_listings(ws.universe_dir / KNOWN_LISTINGS)

@@ -62,8 +62,7 @@ def beyond_calendar_error(day: dt.date | str | pd.Timestamp, what: str = "date")
         f"{what} {pd.Timestamp(day).date()} lies after {last}, the last day whose XSHG "
         f"holidays exchange-calendars {xcals.__version__} knows, so its sessions are unknown",
         expected=f"a date up to {last}",
-        fix="upgrade the calendar (`pip install -U exchange-calendars`) or choose an "
-        "earlier date",
+        fix="upgrade the calendar (`pip install -U exchange-calendars`) or choose an earlier date",
     )
 
 
@@ -112,8 +111,10 @@ def next_session(day: dt.date | str, *, strictly_after: bool = True) -> pd.Times
     datetime.date(1990, 12, 19)
     """
     ts = max(pd.Timestamp(day), FIRST_SESSION - pd.Timedelta(days=1))
-    later = trading_days(ts + pd.Timedelta(days=0 if not strictly_after else 1),
-                         min(ts + pd.Timedelta(days=40), last_known_day()))
+    later = trading_days(
+        ts + pd.Timedelta(days=0 if not strictly_after else 1),
+        min(ts + pd.Timedelta(days=40), last_known_day()),
+    )
     if len(later) == 0:
         raise beyond_calendar_error(ts + pd.Timedelta(days=1), "the session after")
     return pd.Timestamp(later[0])

@@ -6,19 +6,23 @@ Call :func:`build_run_report` after every backtest (the engine's command does) a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
+from importlib import metadata
 from pathlib import Path
 
 from coverbt import jsonio
-from coverbt.atomic import atomic_write_text
+from coverbt.atomic import atomic_path, atomic_write_text
 from coverbt.errors import InputError
 from coverbt.locks import reports_lock, sweep_temporaries
 from coverbt.reports.charts import (
     contribution_figure,
     drawdown_figure,
     equity_figure,
+    png_bytes,
     save_png,
     scorecard_figure,
 )
@@ -37,10 +41,13 @@ from coverbt.reports.outputs import (
     find_daily,
     find_revisions,
     find_screens,
+    find_sweeps,
     revisions_section,
     screens_section,
+    sweeps_section,
 )
 from coverbt.reports.run_folder import (
+    MANIFEST,
     RunFolder,
     changed_parameters,
     held_counts,
@@ -51,7 +58,7 @@ from coverbt.reports.run_folder import (
 )
 from coverbt.reports.scorecard_extras import scorecard_extras
 from coverbt.reports.summary import RunSummary, summarise_equity
-from coverbt.reports.tearsheet import BENCHMARK_NAMES, tearsheet_path, write_tearsheet
+from coverbt.reports.tearsheet import BENCHMARK_NAMES, render_tearsheet, tearsheet_path
 from coverbt.scorecard.model import Scorecard
 from coverbt.scorecard.tables import pct
 
@@ -60,6 +67,10 @@ SCORECARD_PAGE = "scorecard.html"
 SCORECARD_JSON = "scorecard.json"
 INDEX = "index.html"
 CHARTS: tuple[str, ...] = ("equity.png", "drawdown.png", "contribution.png")
+# the digest of the inputs the tearsheets and charts were drawn from (see report_key);
+# bump REPORT_FORMAT when what they show changes, so every run's are drawn again
+REPORT_KEY = "report.sha256"
+REPORT_FORMAT = "coverbt-run-report-2"  # 2: quantstats charts drawn once per run
 
 
 @dataclass(frozen=True)
@@ -73,39 +84,132 @@ class RunReport:
     summary: RunSummary
 
 
+@dataclass(frozen=True)
+class RenderedRun:
+    """A run's drawn report files, not yet written (:func:`render_run_report`).
+
+    ``files`` maps a file name in the run folder to its content; it is empty when the
+    folder already holds the files drawn from the same inputs (``key``).
+    """
+
+    run_dir: Path
+    key: str
+    files: dict[str, bytes]
+
+
 def build_run_report(run_dir: Path) -> RunReport:
     """Tearsheets vs CSI 300 and SW Computer, PNG charts and ``report.html`` of one run.
+
+    The tearsheets and charts are drawn again only when their inputs changed
+    (:func:`report_key`); ``report.html`` is always written.
 
     Raises
     ------
     InputError
         when the run folder lacks a file or column of the contract.
     """
+    return write_run_report(render_run_report(Path(run_dir)))
+
+
+def render_run_report(run_dir: Path) -> RenderedRun:
+    """Draw the tearsheets and charts of ``run_dir`` without writing anything (a worker
+    process may call it); nothing when the folder's are still those of its inputs."""
     run_dir = Path(run_dir)
+    key = report_key(run_dir)
+    if _is_fresh(run_dir, key):
+        return RenderedRun(run_dir, key, {})
+    run = load_run(run_dir)
+    title = _title(run)
+    files = {
+        CHARTS[0]: png_bytes(equity_figure(run.equity, f"{run.run_id}: growth of 1")),
+        CHARTS[1]: png_bytes(drawdown_figure(run.equity, f"{run.run_id}: drawdown")),
+        CHARTS[2]: png_bytes(
+            contribution_figure(run.per_name, f"{run.run_id}: contribution per name")
+        ),
+    }
+    shared: dict[str, dict[str, str]] = {}  # the portfolio's own charts, drawn once
+    for name, label in BENCHMARK_NAMES.items():
+        html = render_tearsheet(run.returns, name, f"{title} vs {label}", shared)
+        files[tearsheet_path(run_dir, name).name] = html.encode("utf-8")
+    return RenderedRun(run_dir, key, files)
+
+
+def write_run_report(rendered: RenderedRun) -> RunReport:
+    """Write what :func:`render_run_report` drew, and ``report.html``, under the reports
+    lock. A folder whose inputs changed since it was drawn is drawn again, in the lock."""
+    run_dir = rendered.run_dir
     with reports_lock(run_dir.parent):
         sweep_temporaries(run_dir)
-        return _build_run_report(run_dir)
+        if report_key(run_dir) != rendered.key:
+            rendered = render_run_report(run_dir)
+        if rendered.files:
+            (run_dir / REPORT_KEY).unlink(missing_ok=True)  # stale until all are written
+            for name, content in rendered.files.items():
+                with atomic_path(run_dir / name) as tmp:
+                    tmp.write_bytes(content)
+            atomic_write_text(run_dir / REPORT_KEY, rendered.key + "\n")
+        return _write_run_page(run_dir)
 
 
-def _build_run_report(run_dir: Path) -> RunReport:
+def report_key(run_dir: Path) -> str:
+    """SHA-256 of everything the tearsheets and charts are drawn from: the data files, the
+    run id, strategy and start in the manifest, and the drawing libraries' versions."""
+    digest = hashlib.sha256(REPORT_FORMAT.encode())
+    for name in ("equity.csv", "returns.csv", "per_name.csv"):
+        path = run_dir / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    manifest_path = run_dir / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    identity = (
+        manifest
+        if not isinstance(manifest, dict)
+        else {key: manifest.get(key) for key in ("run_id", "strategy", "start")}
+    )
+    digest.update(json.dumps([identity, _drawing_versions()], sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def report_is_fresh(run_dir: Path) -> bool:
+    """Whether ``run_dir``'s tearsheets and charts are those its inputs would draw."""
+    return _is_fresh(Path(run_dir), report_key(Path(run_dir)))
+
+
+def _is_fresh(run_dir: Path, key: str) -> bool:
+    """Whether the folder holds every drawn file, drawn from inputs hashing to ``key``."""
+    try:
+        stored = (run_dir / REPORT_KEY).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    drawn = [*CHARTS, *(tearsheet_path(run_dir, name).name for name in BENCHMARK_NAMES)]
+    return stored == key and all((run_dir / name).is_file() for name in drawn)
+
+
+@lru_cache(maxsize=1)
+def _drawing_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("coverbt", "quantstats", "matplotlib", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def _title(run: RunFolder) -> str:
+    return f"{run.run_id} ({run.strategy})" if run.strategy else run.run_id
+
+
+def _write_run_page(run_dir: Path) -> RunReport:
     run = load_run(run_dir)
     summary = summarise_equity(run.equity, start=_manifest_start(run))
-    title = f"{run.run_id} ({run.strategy})" if run.strategy else run.run_id
-    charts = [
-        save_png(equity_figure(run.equity, f"{run.run_id}: growth of 1"), run.path / CHARTS[0]),
-        save_png(drawdown_figure(run.equity, f"{run.run_id}: drawdown"), run.path / CHARTS[1]),
-        save_png(
-            contribution_figure(run.per_name, f"{run.run_id}: contribution per name"),
-            run.path / CHARTS[2],
-        ),
-    ]
-    tearsheets = [
-        write_tearsheet(run.returns, name, tearsheet_path(run.path, name), f"{title} vs {label}")
-        for name, label in BENCHMARK_NAMES.items()
-    ]
+    tearsheets = [tearsheet_path(run.path, name) for name in BENCHMARK_NAMES]
+    charts = [run.path / name for name in CHARTS]
     body = _run_body(run.manifest, summary, tearsheets, charts)
     target = run.path / RUN_PAGE
-    atomic_write_text(target, page(f"Backtest {title}", body))
+    atomic_write_text(target, page(f"Backtest {_title(run)}", body))
     return RunReport(run.path, target, tearsheets, charts, summary)
 
 
@@ -229,6 +333,7 @@ def _write_index(reports_dir: Path) -> Path:
             screens_section(find_screens(reports_dir)),
             daily_section(find_daily(reports_dir)),
             revisions_section(revisions),
+            sweeps_section(find_sweeps(reports_dir)),
         )
     )
     target = reports_dir / INDEX

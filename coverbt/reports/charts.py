@@ -6,6 +6,7 @@ no GUI backend needed).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -31,8 +32,22 @@ DPI = 120
 def save_png(fig: Figure, path: Path) -> Path:
     """Write ``fig`` to ``path`` atomically (temporary file, then rename)."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format="png")
+        tmp.write_bytes(png_bytes(fig))
     return path
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` as PNG. A figure with a layout engine (constrained) already fits its texts,
+    so it is drawn once; others are cropped to their content (``bbox_inches="tight"``,
+    which draws them twice)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, bbox_inches=fit_bbox(fig), format="png")
+    return buffer.getvalue()
+
+
+def fit_bbox(fig: Figure) -> str | None:
+    """``None`` for a figure laid out by its layout engine, else ``"tight"``."""
+    return None if fig.get_layout_engine() is not None else "tight"
 
 
 def _figure(height: float = 4.0) -> Figure:

@@ -153,6 +153,40 @@ def daily_section(runs: list[DailyOutput]) -> str:
     return section("Daily runs", ["date", "status", "files"], rows, numeric=set())
 
 
+# --- sweeps ------------------------------------------------------------------------------------
+
+SWEEPS = "sweeps"
+SWEEP_PAGE = "index.html"
+SWEEP_CSV = "results.csv"
+
+
+@dataclass(frozen=True)
+class SweepOutput:
+    name: str
+    points: int | None
+
+
+def find_sweeps(reports_dir: Path) -> list[SweepOutput]:
+    """Every sweep with a page (``reports/sweeps/<name>/index.html``), by name."""
+    root = Path(reports_dir) / SWEEPS
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    return [
+        SweepOutput(f.name, _csv_rows(f / SWEEP_CSV)) for f in folders if (f / SWEEP_PAGE).is_file()
+    ]
+
+
+def sweeps_section(sweeps: list[SweepOutput]) -> str:
+    rows = [
+        [
+            link(href(SWEEPS, item.name, SWEEP_PAGE), item.name),
+            "" if item.points is None else str(item.points),
+            link(href(SWEEPS, item.name, SWEEP_CSV), "csv"),
+        ]
+        for item in sweeps
+    ]
+    return section("Parameter sweeps", ["sweep", "points", "data"], rows, numeric={1})
+
+
 # --- revisions ---------------------------------------------------------------------------------
 
 

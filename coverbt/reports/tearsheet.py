@@ -33,8 +33,9 @@ matplotlib.use("Agg")  # before quantstats imports pyplot
 import pandas as pd
 from matplotlib.figure import Figure
 
-from coverbt.atomic import atomic_write_text, temp_file
-from coverbt.reports.charts import rolling_figure
+from coverbt.atomic import atomic_write_text
+from coverbt.reports.charts import fit_bbox, rolling_figure
+from coverbt.reports.qs_page import quantstats_page
 from coverbt.reports.tearsheet_metrics import headline_html, metrics_html, shape_metrics
 from coverbt.reports.window import (
     TearsheetWindow,
@@ -109,7 +110,7 @@ def _template(quantstats_dir: Path) -> str:
 
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    fig.savefig(buffer, format="svg", bbox_inches=fit_bbox(fig))
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
@@ -172,15 +173,29 @@ def _fill_slots(html: str, returns: pd.DataFrame, window: TearsheetWindow) -> st
 
 
 def write_tearsheet(returns: pd.DataFrame, benchmark: str, path: Path, title: str) -> Path:
-    """One tearsheet of ``returns["portfolio"]`` against ``returns[benchmark]``.
+    """Write :func:`render_tearsheet` to ``path`` (atomically) and return ``path``."""
+    atomic_write_text(path, render_tearsheet(returns, benchmark, title))
+    return path
+
+
+def render_tearsheet(
+    returns: pd.DataFrame,
+    benchmark: str,
+    title: str,
+    shared: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """The tearsheet page of ``returns["portfolio"]`` against ``returns[benchmark]``.
 
     Parameters
     ----------
     returns : daily simple returns with a date index and columns ``portfolio`` and
         ``benchmark``.
     benchmark : ``csi300`` or ``sw_computer``.
-    path : the HTML file to write (atomically).
     title : the page title.
+    shared : pass one dict to a run's tearsheets: the charts of the portfolio alone are
+        drawn once (:func:`~coverbt.reports.qs_page.quantstats_page`).
+
+    Nothing is written: the page can be drawn in a worker process.
     """
     pair = pd.DataFrame(
         {
@@ -189,25 +204,15 @@ def write_tearsheet(returns: pd.DataFrame, benchmark: str, path: Path, title: st
         }
     ).dropna()
     window = fit_window(pd.DatetimeIndex(pair.index))
-    import quantstats as qs  # 2 s to import: only when a tearsheet is written
+    import quantstats as qs  # 2 s to import: only when a tearsheet is drawn
 
-    template = temp_file(path.parent, prefix=f".{path.name}.", suffix=".tpl.tmp")
-    tmp = temp_file(path.parent, prefix=f".{path.name}.", suffix=".qs.tmp")  # one per writer
-    try:
-        template.write_text(_template(Path(qs.__file__).parent), encoding="utf-8")
-        with _quiet_font_lookup():
-            qs.reports.html(
-                pair[STRATEGY_NAME],
-                benchmark=pair[BENCHMARK_NAMES[benchmark]],
-                output=str(tmp),
-                periods_per_year=window.sessions_per_year,
-                title=title,
-                download_filename=path.name,
-                template_path=str(template),
-            )
-        html = tmp.read_text(encoding="utf-8")
-    finally:
-        tmp.unlink(missing_ok=True)
-        template.unlink(missing_ok=True)
-    atomic_write_text(path, _fill_slots(html, pair, window))
-    return path
+    with _quiet_font_lookup():
+        html = quantstats_page(
+            _template(Path(qs.__file__).parent),
+            pair[STRATEGY_NAME],
+            pair[BENCHMARK_NAMES[benchmark]],
+            title=title,
+            periods_per_year=window.sessions_per_year,
+            shared=shared,
+        )
+    return _fill_slots(html, pair, window)

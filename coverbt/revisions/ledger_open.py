@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -56,8 +57,18 @@ _DISK_MESSAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path,
+    *,
+    read_only: bool,
+    timeout: float,
+    what: str = "ledger",
+    problem: Callable[[Path, duckdb.Error], Exception] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """A connection to ``path``, waiting up to ``timeout`` s while another process holds it.
+
+    ``what`` names the file in messages; ``problem`` maps a DuckDB error that is no lock
+    conflict to the error raised (default :func:`ledger_problem`).
 
     Raises
     ------
@@ -73,11 +84,11 @@ def connect(path: Path, *, read_only: bool, timeout: float) -> duckdb.DuckDBPyCo
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as exc:
             if _LOCK_CONFLICT not in str(exc):
-                raise ledger_problem(path, exc) from None
+                raise (problem or ledger_problem)(path, exc) from None
             left = deadline - time.monotonic()
             if left <= 0:
                 raise LockedError(
-                    f"the ledger {path} is still in use by another coverbt process after "
+                    f"the {what} {path} is still in use by another coverbt process after "
                     f"{timeout:.0f} s ({'reading' if read_only else 'writing'} it). Fix: wait "
                     "for that process to finish and run this command again"
                 ) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-from typing import SupportsFloat, cast
+from typing import Protocol, SupportsFloat, cast
 
 import pandas as pd
 
@@ -13,7 +13,7 @@ from coverbt.data.corporate_actions import RawExecution, raw_execution
 from coverbt.data.provider import MarketData
 from coverbt.data.schema import Adjust, SeriesKind, SeriesMeta
 from coverbt.errors import DataUnavailableError
-from coverbt.market.corporate import CorporateAction
+from coverbt.market.corporate import CorporateAction, reference_prev_closes
 
 FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 
@@ -72,6 +72,17 @@ def value_at(frame: pd.DataFrame, day: pd.Timestamp, code: str) -> float:
     and the frames derived from them hold float64.
     """
     return float(cast(SupportsFloat, frame.at[day, code]))
+
+
+def limit_reference_closes(panel: Panel) -> pd.DataFrame:
+    """The previous close each session's price limits are computed from (sessions x codes):
+    the last traded execution close, or on raw prices the exchange's ex-right reference
+    price (:func:`coverbt.market.corporate.reference_prev_closes`)."""
+    close = panel.execution("close")
+    prev = close.ffill().shift(1)
+    for code, actions in panel.actions.items():
+        prev[code] = reference_prev_closes(close[code], actions)
+    return prev
 
 
 def load_panel(
@@ -150,6 +161,34 @@ def load_panel(
         ),
         missing,
     )
+
+
+class PanelLoader(Protocol):
+    """What :func:`load_panel` is: a plan reads its bars through one."""
+
+    def __call__(
+        self, market: MarketData, wanted: dict[str, SeriesKind], start: dt.date, end: dt.date
+    ) -> tuple[Panel, dict[str, str]]: ...
+
+
+class PanelMemo:
+    """:func:`load_panel` that reads each (market, codes, window) once, then serves the same
+    panel again: for a sweep, whose plans share names and windows. Panels are not modified
+    by plans or engines, so sharing one is safe."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[object, ...], tuple[Panel, dict[str, str]]] = {}
+
+    def __call__(
+        self, market: MarketData, wanted: dict[str, SeriesKind], start: dt.date, end: dt.date
+    ) -> tuple[Panel, dict[str, str]]:
+        key = (id(market), tuple(sorted(wanted.items())), start, end)
+        if key not in self._seen:
+            self._seen[key] = load_panel(market, wanted, start, end)
+        return self._seen[key]
+
+    def __len__(self) -> int:
+        return len(self._seen)
 
 
 def _aligned(

@@ -19,7 +19,7 @@ from coverbt.horizon import entry_session, horizon_end, parse_horizon
 from coverbt.market.rules import PROFILES, MarketProfile
 from coverbt.strategy.checks import check_rating_weights, check_something_selected
 from coverbt.strategy.context import Context
-from coverbt.strategy.panel import Panel, load_panel
+from coverbt.strategy.panel import Panel, PanelLoader, load_panel
 from coverbt.strategy.ratings import RatingExit, RatingHistory, rating_exit
 from coverbt.strategy.rules import (
     CapWeights,
@@ -92,15 +92,18 @@ def build_plan(
     end: dt.date | None = None,
     profile: MarketProfile | None = None,
     ratings: RatingHistory | None = None,
+    panels: PanelLoader = load_panel,
 ) -> tuple[Plan, Panel]:
     """The plan of ``spec`` on ``universe`` and the bars it needs (from ``market``).
 
     ``ratings`` holds the later reports read by ``exit.on_rating_change`` (``None``: no
-    rating is known beyond the universe's own, so no name leaves on a change).
+    rating is known beyond the universe's own, so no name leaves on a change). ``panels``
+    reads the bars (a sweep passes a :class:`~coverbt.strategy.panel.PanelMemo`, so plans
+    over the same names and window share one panel).
     """
     entry = _entry(universe, start)
     if spec.select.index is not None:
-        return _index_plan(spec, universe, market, entry, end, profile)
+        return _index_plan(spec, universe, market, entry, end, profile, panels)
     check_rating_weights(spec, universe)
     chosen, skipped = _candidates(spec, universe)
     exits = {c.code: _exit_of(spec, universe, c, entry, end) for c in chosen}
@@ -110,7 +113,7 @@ def build_plan(
     lookback = spec.weigh.lookback if spec.weigh.method == "inverse_vol" else 0
     history = entry - pd.Timedelta(days=int(lookback * _HISTORY_DAYS_PER_SESSION) + 10)
     wanted = {c.code: SeriesKind.STOCK for c in chosen}
-    panel, missing = load_panel(market, wanted, history.date(), last.date())
+    panel, missing = panels(market, wanted, history.date(), last.date())
     for item in chosen:
         if item.code in missing:
             skipped.append(Skipped(item.code, item.name, f"no data: {missing[item.code]}"))
@@ -319,12 +322,13 @@ def _index_plan(
     entry: pd.Timestamp,
     end: dt.date | None,
     profile: MarketProfile | None,
+    panels: PanelLoader,
 ) -> tuple[Plan, Panel]:
     key = spec.select.index or ""
     code = BENCHMARKS[key]
     horizon = spec.exit.default_horizon if spec.exit.horizon == "rating" else spec.exit.horizon
     last = _clip_end(horizon_end(entry, horizon), entry, end)
-    panel, missing = load_panel(market, {code: SeriesKind.INDEX}, entry.date(), last.date())
+    panel, missing = panels(market, {code: SeriesKind.INDEX}, entry.date(), last.date())
     if code in missing:
         from coverbt.errors import DataUnavailableError
 

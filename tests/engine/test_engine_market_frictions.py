@@ -40,7 +40,7 @@ def test_limit_up_suspension_and_t_plus_one(universe, make_series) -> None:  # t
     spec = StrategySpec.model_validate(
         {"name": "frictions", "select": {"codes": ["600570", "300496"]}, "exit": {"horizon": "2D"}}
     )
-    result = run_backtest(spec, universe, market, RunOptions())
+    result = run_backtest(spec, universe, market, RunOptions(engine="both"))  # both agree
     refused = {(r.day, r.code, r.side, r.reason) for r in result.engine.refusals}
     assert (entry.date(), "600570", Side.BUY, "limit-up") in refused
     assert (last.date(), "300496", Side.SELL, "suspended") in refused

@@ -109,7 +109,7 @@ def test_a_downgrade_sells_at_the_next_open_and_nothing_else_does(
         "推荐",
     )
     assert plan.exits == {"300496": sell_day, "600570": LAST, "000977": LAST, "603019": LAST}
-    options = RunOptions(no_costs=True, fractional=True)
+    options = RunOptions(no_costs=True, fractional=True, engine="both")  # both engines agree
     result = run_backtest(spec, universe, market, options, ratings)
     trades = sorted((t.date, t.code, t.side, t.price) for t in result.trades.itertuples())
     opens, closes = panel["open"], panel["close"]
@@ -236,9 +236,7 @@ def test_shipped_exit_on_downgrade_equals_coverage_equal_with_one_report(
     assert spec.exit.on_rating_change == "downgrade"
     ratings = RecordRatings.from_records(universe_records(universe))
     mine = run_backtest(spec, universe, report_market, ratings=ratings)
-    equal = run_backtest(
-        load_strategy(strategies / "coverage_equal.yaml"), universe, report_market
-    )
+    equal = run_backtest(load_strategy(strategies / "coverage_equal.yaml"), universe, report_market)
     assert mine.plan.rating_exits == {}
     assert mine.trades.equals(equal.trades)
     assert mine.equity.equals(equal.equity)

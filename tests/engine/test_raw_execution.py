@@ -111,7 +111,8 @@ def _run(
             "capital": CAPITAL,
         }
     )
-    return run_backtest(spec, universe, market, RunOptions(**options))
+    # "both": every run here is also run on the compiled engine, which must agree exactly
+    return run_backtest(spec, universe, market, RunOptions(engine="both", **options))
 
 
 def _weight_values(

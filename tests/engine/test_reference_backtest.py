@@ -83,6 +83,17 @@ def test_reference_pin_on_the_report_market(coverage, universe, report_market) -
     assert len(result.trades) == 50 and result.engine.refusals == []
 
 
+def test_reference_pin_on_the_fast_engine(coverage, universe, report_market) -> None:  # type: ignore[no-untyped-def]
+    """The compiled engine reproduces the hand-computed pin, and the run with costs."""
+    options = RunOptions(no_costs=True, fractional=True, engine="fast")
+    result = run_backtest(coverage, universe, report_market, options)
+    assert result.engine.engine == "fast"
+    assert result.total_return() == pytest.approx(PINNED, abs=1e-9)
+    assert len(result.trades) == 50 and result.engine.refusals == []
+    real = run_backtest(coverage, universe, report_market, RunOptions(engine="both"))
+    assert real.total_return() < PINNED
+
+
 def test_costs_and_lots_return_less(coverage, universe, report_market) -> None:  # type: ignore[no-untyped-def]
     # at 1,000,000 CNY (the default until issue 12) two STAR lots are out of reach
     million = 1_000_000.0

@@ -38,7 +38,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def site(
-    run_dir: Path, universe, universe_file: Path, report_market, repo_root: Path, tmp_path_factory,
+    run_dir: Path,
+    universe,
+    universe_file: Path,
+    report_market,
+    repo_root: Path,
+    tmp_path_factory,
     chromium: Path,
 ) -> Iterator[str]:
     workspace = _workspace(tmp_path_factory.mktemp("site"), repo_root, run_dir)

@@ -94,13 +94,23 @@ def reports(tmp_path: Path) -> Path:
     broken = root / "broken-run"  # a run folder missing most of its files
     _write(broken / "manifest.json", "{}")
     _write(broken / "equity.csv", "date,x\n2024-06-24,1\n")
+    _write(root / "sweeps" / "grid" / "index.html", "<!doctype html>")
+    _write(root / "sweeps" / "grid" / "results.csv", "id,total\na,0.1\nb,0.2\nc,0.3\n")
+    _write(root / "sweeps" / "no-page" / "results.csv", "id\n")  # no page: not listed
     return root
 
 
 def test_sections_in_order_and_every_link_exists(reports: Path) -> None:
     index = write_index(reports)
     parsed = _parse(index)
-    assert parsed.headings == ["Scorecards", "Backtest runs", "Screens", "Daily runs", "Revisions"]
+    assert parsed.headings == [
+        "Scorecards",
+        "Backtest runs",
+        "Screens",
+        "Daily runs",
+        "Revisions",
+        "Parameter sweeps",
+    ]
     for ref in parsed.hrefs:
         assert (reports / unquote(ref)).is_file(), ref
     hrefs = parsed.hrefs
@@ -122,6 +132,10 @@ def test_sections_in_order_and_every_link_exists(reports: Path) -> None:
         f"revisions/2024-09-30/{REVISIONS_PAGE}",
     ]
     assert not any("empty" in h or "not-a-date" in h or "2024-06-30" in h for h in hrefs)
+    assert [h for h in hrefs if h.startswith("sweeps/")] == [
+        "sweeps/grid/index.html",
+        "sweeps/grid/results.csv",
+    ]
 
 
 def test_names_are_escaped_and_problems_shown(reports: Path) -> None:
@@ -156,4 +170,4 @@ def test_revisions_page_written_once_and_kept(reports: Path) -> None:
 
 def test_empty_reports_folder(tmp_path: Path) -> None:
     html = write_index(tmp_path / "reports").read_text(encoding="utf-8")
-    assert html.count("<p>none</p>") == 5
+    assert html.count("<p>none</p>") == 6  # every section, sweeps included
