@@ -16,6 +16,9 @@ vendors they fail fast, with one line per failure class, instead of retrying eve
 4. ``screen <name>`` for every file in ``strategies/screens`` (stored append-only).
 5. ``scorecard``: the report's hit rates (``coverbt.scorecard``).
 6. ``revisions``: the revision summary (breadth, per-name EPS changes) as known on the date.
+7. ``rating events``: the leaderboard ``reports/events/`` (hit rates per broker, analyst and
+   label, CAR charts) of every event in the store and in ``universe/`` published by the
+   date, scored on the market as known at its close (:mod:`coverbt.reports.leaderboard`).
 
 Output: ``reports/daily/<date>/summary.json``, ``summary.md`` and ``summary.html`` (rewritten
 atomically on a re-run of the same date; the screens' own history is append-only), then
@@ -207,7 +210,11 @@ def plan(
 
     for name in configured_screens(workspace):
         steps.append((f"screen {name}", partial(context.screen, name)))
-    steps += [("scorecard", context.scorecard), ("revisions", context.revisions)]
+    steps += [
+        ("scorecard", context.scorecard),
+        ("revisions", context.revisions),
+        ("rating events", context.rating_events),
+    ]
     return steps
 
 
@@ -345,6 +352,30 @@ class _Context:
             ),
             {},
         )
+
+    def rating_events(self) -> tuple[str, str, dict[str, Any]]:
+        from coverbt.events.leaderboard import build_leaderboard
+        from coverbt.events.service import load_event_set
+        from coverbt.events.store import EventStore
+        from coverbt.reports.leaderboard import write_leaderboard
+
+        ws = self.workspace
+        paths = [ws.universe_dir] if ws.universe_dir.is_dir() else []
+        extra = self.universe_path
+        if extra is not None and extra.resolve().parent != ws.universe_dir.resolve():
+            paths.append(extra)
+        found = load_event_set(
+            EventStore.in_cache(ws.cache_dir), paths, ws.universe_dir, until=self.day
+        )
+        if found.table.empty:
+            return SKIPPED, f"no rating event published by {self.day}: no leaderboard", {}
+        board = build_leaderboard(found.table, self._market(), as_of=self.day)
+        page = write_leaderboard(board, ws.reports_dir)
+        detail = (
+            f"{board.events} distinct ratings from {board.brokers} broker(s) published by "
+            f"{self.day}, scored at {', '.join(board.horizons)}: {page}"
+        )
+        return OK, detail, {"events": board.events, "page": str(page)}
 
 
 def write_summary(run: DailyRun) -> None:

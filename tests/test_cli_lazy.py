@@ -6,6 +6,7 @@ machine cannot fail them. ``benchmarks/bench_startup.py`` measures the wall time
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import json
 import subprocess
@@ -79,6 +80,18 @@ def test_universe_show_loads_no_plotting_or_engine(tmp_path: Path) -> None:
     universe = root / "universe" / "pingan_computer_2024_midyear.yaml"
     loaded = _top_level_modules(["universe", "show", str(universe), "--json"], tmp_path)
     assert not loaded & set(PLOTTING), sorted(loaded & set(PLOTTING))
+    # the date check needs the calendar's span only: no calendar, no pandas for this file
+    assert not loaded & {"exchange_calendars", "pandas"}, sorted(loaded)
+
+
+def test_the_span_without_the_calendar_is_inside_the_calendar() -> None:
+    from coverbt.data.calendar_span import FIRST_SESSION_DAY, SURELY_KNOWN_UNTIL, known_span
+    from coverbt.data.trading_calendar import FIRST_SESSION, last_known_day
+
+    assert FIRST_SESSION.date() == FIRST_SESSION_DAY
+    assert last_known_day().date() >= SURELY_KNOWN_UNTIL  # the shortcut never widens the span
+    later = SURELY_KNOWN_UNTIL + dt.timedelta(days=1)
+    assert known_span([later]) == (FIRST_SESSION_DAY, last_known_day().date())
 
 
 @pytest.mark.parametrize(("name", "module", "help_text"), COMMANDS, ids=[c[0] for c in COMMANDS])

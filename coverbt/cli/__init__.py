@@ -64,8 +64,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     (
         "daily",
         "coverbt.cli.daily_cmd",
-        "Update data, snapshot forecasts, run the screens, refresh the scorecard and revision\n"
-        "summary; write reports/daily/<date>/. Exits non-zero when any step failed.",
+        "Update data, snapshot forecasts, run the screens, refresh the scorecard, the revision\n"
+        "summary and the rating-event leaderboard; write reports/daily/<date>/. Exits non-zero\n"
+        "when any step failed.",
     ),
     (
         "universe",

@@ -37,8 +37,9 @@ def daily(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     workspace: Annotated[Path, typer.Option("--workspace", help="Workspace folder.")] = Path("."),
 ) -> None:
-    """Update data, snapshot forecasts, run the screens, refresh the scorecard and revision
-    summary; write reports/daily/<date>/. Exits non-zero when any step failed."""
+    """Update data, snapshot forecasts, run the screens, refresh the scorecard, the revision
+    summary and the rating-event leaderboard; write reports/daily/<date>/. Exits non-zero
+    when any step failed."""
     ws = Workspace.at(workspace)
     run = run_daily(
         ws,

@@ -1,4 +1,5 @@
-"""``coverbt hitrate --by ...``: hit rates of every rating event, grouped (printing only)."""
+"""``coverbt hitrate --by ... [--page]``: hit rates of every rating event, grouped; with
+``--page`` also the leaderboard ``reports/events/`` (:mod:`coverbt.reports.leaderboard`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ def event_hitrate(
     min_count: int,
     convention: Convention,
     as_json: bool,
+    page: bool = False,
 ) -> None:
-    """Load the events, score them at each horizon, print the grouped hit rates."""
+    """Load the events, score them at each horizon, print the grouped hit rates (and write
+    the leaderboard page with ``page``)."""
     from coverbt.cli.reports_cmd import parse_day
     from coverbt.data.store import open_store
     from coverbt.events.hitrates import GROUPINGS
@@ -41,7 +44,18 @@ def event_hitrate(
     if found.table.empty:
         raise InputError("no rating events in the period", field="--since/--until",
                          fix="widen the period, or run `coverbt reports ingest`")  # fmt: skip
-    scored = score_set(found.table, open_store(ws.cache_dir), horizons, convention)
+    market = open_store(ws.cache_dir)
+    written = None
+    if page:
+        from coverbt.events.leaderboard import build_leaderboard
+        from coverbt.reports import write_index
+        from coverbt.reports.leaderboard import write_leaderboard
+
+        board = build_leaderboard(found.table, market, horizons, convention, min_count=min_count)
+        scored, written = board.scored, write_leaderboard(board, ws.reports_dir)
+        write_index(ws.reports_dir)
+    else:
+        scored = score_set(found.table, market, horizons, convention)
     rates = hit_rates(scored, by, min_count)
     unknown = found.unknown_labels()
     reasons = Counter(r for r in scored["reason"] if isinstance(r, str))
@@ -52,6 +66,7 @@ def event_hitrate(
             "duplicates_dropped": found.duplicates, "groups": [g.to_json() for g in rates],
             "unknown_labels": unknown.to_dict("records"),
             "reasons": [{"reason": r, "count": c} for r, c in reasons.most_common()],
+            "page": None if written is None else str(written),
         })  # fmt: skip
         return
     for horizon in horizons:
@@ -67,3 +82,5 @@ def event_hitrate(
         console.print(f"no verdict ({count}): {reason}", highlight=False, soft_wrap=True)
     if not unknown.empty:
         console.print(labels_table(unknown))
+    if written is not None:
+        console.print(f"leaderboard: {written}", highlight=False, soft_wrap=True)

@@ -62,6 +62,15 @@ def hitrate(
     min_count: Annotated[
         int, typer.Option("--min-count", min=1, help="With --by: events before a rate is shown.")
     ] = 5,
+    page: Annotated[
+        bool,
+        typer.Option(
+            "--page",
+            help="Score every rating event (as --by) and also write the leaderboard "
+            "reports/events/index.html: hit rates per broker, analyst and label at each "
+            "horizon, sortable, with a mean CAR chart per label; refreshes reports/index.html.",
+        ),
+    ] = False,
     reports: Annotated[
         list[Path] | None,
         typer.Option(
@@ -75,13 +84,13 @@ def hitrate(
     each verdict under every other convention (fragile ones flagged), and paper vs
     executable returns.
 
-    With --by (or --since/--until): every rating event instead, grouped, with counts and
-    Wilson intervals."""
+    With --by (or --since/--until/--page): every rating event instead, grouped, with counts
+    and Wilson intervals; --page also writes the leaderboard page reports/events/."""
     from coverbt.data.store import open_store
 
     ws = Workspace.at(workspace)
     wanted = parse_horizons(horizons)
-    if by is not None or since is not None or until is not None:
+    if by is not None or since is not None or until is not None or page:
         from coverbt.cli.events_hitrate import event_hitrate
 
         paths = list(reports or [ws.universe_dir]) + ([universe] if universe else [])
@@ -89,7 +98,7 @@ def hitrate(
             ws, by or "label", wanted, paths, since=since, until=until, min_count=min_count,
             convention=override(Convention(), anchor=anchor, entry=entry,
                                 benchmark=benchmark, excess=excess),
-            as_json=as_json,
+            as_json=as_json, page=page,
         )  # fmt: skip
         return
     loaded = load_universe(universe or ws.default_universe)

@@ -47,13 +47,19 @@ def _store(ws: Workspace):
     return EventStore.in_cache(ws.cache_dir)
 
 
+def _report_dirs(ws: Workspace) -> list[Path]:
+    """The workspace's universe/ folder, when it has one (a workspace of feeds and CSV
+    lists only has none)."""
+    return [ws.universe_dir] if ws.universe_dir.is_dir() else []
+
+
 def _workspace_events(ws: Workspace, since: str | None, until: str | None):
     """The workspace's events (store and universe files) published in [since, until]."""
     from coverbt.events.service import load_event_set
 
     return load_event_set(
         _store(ws),
-        [ws.universe_dir],
+        _report_dirs(ws),
         ws.universe_dir,
         since=parse_day(since, "--since"),
         until=parse_day(until, "--until"),
@@ -226,7 +232,7 @@ def labels_cmd(as_json: JsonOpt = False, workspace: WorkspaceOpt = Path(".")) ->
     from coverbt.events.tables import labels_table
 
     ws = Workspace.at(workspace)
-    unknown = load_event_set(_store(ws), [ws.universe_dir], ws.universe_dir).unknown_labels()
+    unknown = load_event_set(_store(ws), _report_dirs(ws), ws.universe_dir).unknown_labels()
     if as_json:
         print_json(unknown.to_dict("records"))
         return

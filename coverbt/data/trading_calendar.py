@@ -21,10 +21,11 @@ from functools import lru_cache
 import exchange_calendars as xcals
 import pandas as pd
 
+from coverbt.data.calendar_span import FIRST_SESSION_DAY
 from coverbt.errors import InputError
 
 EXCHANGE = "XSHG"
-FIRST_SESSION = pd.Timestamp("1990-12-19")  # the Shanghai Stock Exchange's first session
+FIRST_SESSION = pd.Timestamp(FIRST_SESSION_DAY)
 
 
 class CalendarRangeError(InputError):

@@ -136,31 +136,45 @@ def _bench_codes(table: pd.DataFrame, adjustment: str) -> np.ndarray:
 def _window_reasons(
     table: pd.DataFrame, panel: Panel, w: Window, cols: np.ndarray, benches: np.ndarray
 ) -> pd.Series:
-    reason = pd.Series([None] * len(table), index=table.index, dtype=object)
-    has_bar = panel.stocks.has_bar
-    axis = panel.sessions
-    pv, last = prev_valid(has_bar), len(axis) - 1
-    for i in range(len(table)):
-        code = str(table["code"].iloc[i])
-        if w.off_axis[i]:
-            reason.iloc[i] = "the window leaves the trading calendar or the panel"
-        elif benches[i] is None:
-            reason.iloc[i] = "no industry index known for this event"
-        elif benches[i] not in panel.bench_codes:
-            reason.iloc[i] = f"benchmark {benches[i]} is not in the panel"
-        elif cols[i] < 0:
-            reason.iloc[i] = panel.reasons.get(code, f"no daily bars for {code}")
+    """Why an event's window cannot be measured (``None`` when it can), first reason first;
+    vectorised: the checks are array lookups, only the reasons' texts are built per row."""
+    n = len(table)
+    codes = table["code"].astype(str).to_numpy()
+    axis = panel.sessions.values
+    last = len(axis) - 1
+    no_bench = np.array([b is None for b in benches], dtype=bool)
+    bench_known = set(panel.bench_codes)
+    bench_absent = ~no_bench & np.array([b not in bench_known for b in benches], dtype=bool)
+    no_col = cols < 0
+    off = np.asarray(w.off_axis, dtype=bool)
+    check = ~(off | no_bench | bench_absent | no_col)
+    late_start = np.zeros(n, dtype=bool)
+    early_end = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(check)
+    if len(rows):
+        pv = prev_valid(panel.stocks.has_bar)
+        start, end, col = w.start[rows], w.end[rows], cols[rows]
+        lo = np.searchsorted(axis, axis[start] - _COVER.to_timedelta64())
+        hi = np.minimum(last, np.searchsorted(axis, axis[end] + _COVER.to_timedelta64(),
+                                              side="right") - 1)  # fmt: skip
+        late_start[rows] = pv[start - 1, col] < lo
+        early_end[rows] = ~late_start[rows] & (pv[hi, col] < end)
+    reason = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(~check | late_start | early_end):
+        code = codes[i]
+        if off[i]:
+            reason[i] = "the window leaves the trading calendar or the panel"
+        elif no_bench[i]:
+            reason[i] = "no industry index known for this event"
+        elif bench_absent[i]:
+            reason[i] = f"benchmark {benches[i]} is not in the panel"
+        elif no_col[i]:
+            reason[i] = panel.reasons.get(code, f"no daily bars for {code}")
+        elif late_start[i]:
+            reason[i] = f"data for {code} starts after the window start"
         else:
-            lo = int(np.searchsorted(axis.values, (axis[w.start[i]] - _COVER).to_datetime64()))
-            first_before = pv[w.start[i] - 1, cols[i]]
-            hi = min(last, int(np.searchsorted(axis.values,
-                                               (axis[w.end[i]] + _COVER).to_datetime64(),
-                                               side="right")) - 1)  # fmt: skip
-            if first_before < lo:
-                reason.iloc[i] = f"data for {code} starts after the window start"
-            elif pv[hi, cols[i]] < w.end[i]:
-                reason.iloc[i] = f"data for {code} ends before the horizon end"
-    return reason
+            reason[i] = f"data for {code} ends before the horizon end"
+    return pd.Series(reason, index=table.index, dtype=object)
 
 
 def _car_bhar(

@@ -43,14 +43,16 @@ class ReportRow:
 
 def list_reports(store: EventStore, universe_dir: Path) -> list[ReportRow]:
     """Every universe file as a report (bad files with their error), then each feed's
-    stored events summed up per source."""
+    stored events summed up per source (a workspace without ``universe_dir`` has no
+    files, only feeds)."""
     stored = store.current()
     per_report: dict[str, int] = (
         {str(k): int(v) for k, v in stored.groupby("report_id").size().items()}
         if len(stored)
         else {}
     )
-    rows = [_file_row(item, per_report) for item in read_reports([universe_dir])]
+    files = read_reports([universe_dir]) if Path(universe_dir).is_dir() else []
+    rows = [_file_row(item, per_report) for item in files]
     feeds = stored.loc[stored["source"] != "report_file"] if len(stored) else stored
     for source, part in feeds.groupby("source", sort=True) if len(feeds) else []:
         rows.append(

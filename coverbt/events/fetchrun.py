@@ -132,7 +132,8 @@ class FeedRun:
         marks: list[FetchMark] = []
         for position, unit in enumerate(units):
             args = canonical_args(unit.args)
-            if args in stored:
+            if args in stored:  # an answer staged for it is stale (a refresh run abandoned)
+                self._staged_path(args).unlink(missing_ok=True)
                 summary.skipped += 1
                 continue
             try:

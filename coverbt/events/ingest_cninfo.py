@@ -15,7 +15,8 @@ The site has no report id: an event's id is ``cninfo:<day>:<broker>:<analysts>``
 ``#2``, ``#3``... for further rows of one broker, analysts and stock on one day.
 
 An empty answer for a trading day is treated as a refusal (every trading day has ratings):
-it is retried and then reported like a ban. Days that are not sessions are not asked for.
+it is reported like a ban (a :class:`~coverbt.errors.FetchError` of class ``empty``), not
+as a changed answer. Days that are not sessions are not asked for.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from typing import Any
 import pandas as pd
 
 from coverbt.data.akshare_live import AkshareLive
-from coverbt.errors import InputError
+from coverbt.errors import FetchError, FetchFailure, InputError
 from coverbt.events.model import RatingEvent, Source
 
 FUNCTION = "stock_rank_forecast_cninfo"
+HOST = "webapi.cninfo.com.cn"
 COLUMNS = (
     "证券代码",
     "证券简称",
@@ -45,14 +47,32 @@ COLUMNS = (
     "目标价格-下限",
     "目标价格-上限",
 )
+_NO_ROWS = "Expected axis has 0 elements"  # pandas naming the columns of an empty list
 _SPLIT = re.compile(r"[,，、;；/\s]+")
 _FIX = ("the site or akshare changed its answer: upgrade akshare (pip install -U akshare) "
         "and run again; nothing was stored")  # fmt: skip
 
 
 def fetcher(live: AkshareLive) -> Any:
+    """The fetch of one day: akshare's frame. akshare cannot name the fields of an empty
+    list (a length mismatch): that is the site refusing us, reported as such, not as a
+    changed answer."""
+
     def fetch(args: dict[str, Any]) -> pd.DataFrame:
-        return live.call(FUNCTION, date=str(args["date"]).replace("-", ""))
+        day = str(args["date"])
+        try:
+            return live.call(FUNCTION, date=day.replace("-", ""))
+        except InputError as exc:
+            if _NO_ROWS not in exc.problem:
+                raise
+            raise FetchError(
+                f"akshare.{FUNCTION}(date={day.replace('-', '')!r}): 巨潮 listed no rating "
+                f"for {day}, a trading day; the site is probably refusing this IP. Fix: wait "
+                "an hour and run again (the answers fetched so far are kept and not asked "
+                "again)",
+                failure=FetchFailure.EMPTY,
+                host=HOST,
+            ) from None
 
     return fetch
 

@@ -5,8 +5,11 @@ Required columns: ``code``, ``broker``, ``published`` (YYYY-MM-DD), ``label``. O
 ``;`` or ``、``), ``name``, ``published_at`` (YYYY-MM-DD HH:MM), ``previous_label``,
 ``rating_change``, ``target_price`` or ``target_low``/``target_high``, ``industry``,
 ``industry_index``, ``scale`` (a scale id of :mod:`coverbt.events.scales`), and forecasts as
-``eps_2025``, ``pe_2025``... Every bad cell stops the import with its line and column;
-nothing of the file is stored then.
+``eps_2025``, ``pe_2025``... Every bad cell stops the import with its line and column
+(the file's physical line, blank lines counted), and so do a line with more cells than the
+header and two lines for one report and code; nothing of the file is stored then. An
+event's ``source_ref`` is the file's name (not the line), so re-sorting a file and
+importing it again stores nothing new.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ OPTIONAL = (
 _YEAR_COLUMN = re.compile(r"^(eps|pe)_(\d{4})$")
 _CODE = re.compile(r"^(\d{6}|[A-Z]{1,5})$")
 _SPLIT = re.compile(r"[;；、]+")
+_FIX = "correct the cell and import the file again"
+_EXTRA = "\0extra"  # DictReader's key for cells beyond the header
 
 
 def read_csv_events(path: Path) -> list[RatingEvent]:
@@ -58,13 +63,27 @@ def read_csv_events(path: Path) -> list[RatingEvent]:
             expected="a UTF-8 CSV file",
             fix="save it as UTF-8 CSV",
         ) from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), restkey=_EXTRA)
     header = [h.strip() for h in reader.fieldnames or []]
     _check_header(path, header)
     reader.fieldnames = header
     out = []
-    for line, row in enumerate(reader, start=2):
-        out.append(_event(path, line, {k: (v or "").strip() for k, v in row.items() if k}))
+    lines: dict[tuple[str, str, str], int] = {}
+    for row in reader:
+        line = reader.line_num  # the physical line: blank lines are skipped, not counted
+        if _EXTRA in row:
+            cells = len(header) + len(row[_EXTRA])
+            raise _bad(path, line, f"cell {len(header) + 1}", f"the line has {cells} cells, "
+                       f"the header {len(header)}", f"{len(header)} cells",
+                       "quote cells that hold a comma, or remove the extra cells")  # fmt: skip
+        event = _event(path, line, {k: (v or "").strip() for k, v in row.items()})
+        first = lines.setdefault(event.key, line)
+        if first != line:
+            raise _bad(path, line, "report_id", f"the rating of {event.code} in report "
+                       f"{event.report_id} is also on line {first}",
+                       "one line per report and code",
+                       "remove one of the two lines, or give each its own report_id")  # fmt: skip
+        out.append(event)
     if not out:
         raise InputError(
             "the file has no rows",
@@ -77,6 +96,11 @@ def read_csv_events(path: Path) -> list[RatingEvent]:
 
 
 def _check_header(path: Path, header: list[str]) -> None:
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(f"column {twice[0]!r} appears twice", source=path, line=1,
+                         field=twice[0], expected="each column once",
+                         fix="remove or rename the second one")  # fmt: skip
     for column in REQUIRED:
         if column not in header:
             raise InputError(f"column {column!r} is missing", source=path, line=1, field=column,
@@ -89,9 +113,10 @@ def _check_header(path: Path, header: list[str]) -> None:
                              "eps_YYYY, pe_YYYY", fix="rename or remove the column")  # fmt: skip
 
 
-def _bad(path: Path, line: int, field: str, problem: str, expected: str) -> InputError:
-    return InputError(problem, source=path, line=line, field=field, expected=expected,
-                      fix="correct the cell and import the file again")  # fmt: skip
+def _bad(
+    path: Path, line: int, field: str, problem: str, expected: str, fix: str = _FIX
+) -> InputError:
+    return InputError(problem, source=path, line=line, field=field, expected=expected, fix=fix)
 
 
 def _event(path: Path, line: int, row: dict[str, str]) -> RatingEvent:
@@ -123,7 +148,7 @@ def _event(path: Path, line: int, row: dict[str, str]) -> RatingEvent:
         rating_change=row.get("rating_change") or None, target_low=low, target_high=high,
         eps=eps, pe=pe, industry=row.get("industry") or None,
         industry_index=row.get("industry_index") or None, scale=row.get("scale") or None,
-        source_ref=f"csv:{Path(path).name}:{line}",
+        source_ref=f"csv:{Path(path).name}",  # no line: re-sorting the file changes nothing
     )  # fmt: skip
 
 

@@ -40,17 +40,35 @@ _FIX = ("the site or akshare changed its answer: upgrade akshare (pip install -U
 
 def fetcher(live: AkshareLive) -> Any:
     """The fetch of one stock: akshare's frame, or an empty frame for a stock no report
-    covers (akshare then fails on the missing ``infoCode`` column of an empty list)."""
+    covers.
+
+    akshare fails on the missing ``infoCode`` column of an empty list (``TotalPage`` 0),
+    and just as well on a list whose records lost the field (the site renamed it). Only
+    the first is "no reports": it is told apart by akshare's own page count, read from its
+    frame in the traceback; anything else stays a changed answer.
+    """
 
     def fetch(args: dict[str, Any]) -> pd.DataFrame:
         try:
             return live.call(FUNCTION, symbol=args["symbol"])
         except InputError as exc:
-            if exc.field == "infoCode":
+            if exc.field == "infoCode" and _empty_list(exc.__context__):
                 return pd.DataFrame(columns=list(REQUIRED))
             raise
 
     return fetch
+
+
+def _empty_list(error: BaseException | None) -> bool:
+    """Whether akshare's ``error`` was raised on an answer of no pages (``total_page`` of
+    akshare 1.19.5's function is 0); unknown is False."""
+    trace = error.__traceback__ if error is not None else None
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_name == FUNCTION:
+            return frame.f_locals.get("total_page") == 0
+        trace = trace.tb_next
+    return False
 
 
 def _error(code: str, problem: str, *, line: int | None = None, field: str | None = None):

@@ -42,6 +42,8 @@ class Panel:
     """Stocks and benchmarks on one session axis.
 
     ``reasons`` holds, for each code without data, why (the provider's message).
+    ``as_of`` is the last session a panel cut by :func:`known_until` may show (None: the
+    whole axis).
     """
 
     sessions: pd.DatetimeIndex
@@ -50,6 +52,7 @@ class Panel:
     bench_codes: tuple[str, ...]
     benches: Series2D
     reasons: dict[str, str]
+    as_of: pd.Timestamp | None = None
 
     def code_index(self, codes: Iterable[str]) -> np.ndarray:
         """Column of each code (-1 for a code the panel lacks)."""
@@ -58,6 +61,19 @@ class Panel:
 
     def bench_index(self, code: str) -> int:
         return self.bench_codes.index(code)
+
+
+def known_until(panel: Panel, day: dt.date | pd.Timestamp) -> Panel:
+    """``panel`` without the sessions after ``day``: what was known at its close (point in
+    time: a horizon ending later gets no verdict yet)."""
+    last = pd.Timestamp(day).normalize()
+    rows = int(panel.sessions.searchsorted(last, side="right"))
+
+    def cut(s: Series2D) -> Series2D:
+        return Series2D(s.open[:rows], s.close[:rows], s.has_bar[:rows])
+
+    return Panel(panel.sessions[:rows], panel.codes, cut(panel.stocks), panel.bench_codes,
+                 cut(panel.benches), panel.reasons, last)  # fmt: skip
 
 
 def session_axis(start: dt.date | pd.Timestamp, end: dt.date | pd.Timestamp) -> pd.DatetimeIndex:

@@ -108,8 +108,13 @@ def _reasons(
     codes = table["code"].astype(str).to_numpy()
     reason: list[str | None] = [None] * len(table)
     axis = panel.sessions
+    off_axis = (
+        "the horizon ends after the last session of the trading calendar"
+        if panel.as_of is None
+        else f"the horizon ends after {panel.as_of.date()}, the as-of date"
+    )
     for i in np.flatnonzero(p.off_axis):
-        reason[i] = "the horizon ends after the last session of the trading calendar"
+        reason[i] = off_axis
     for i in np.flatnonzero(cols < 0):
         if reason[i] is None:
             code = codes[i]

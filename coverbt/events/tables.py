@@ -16,6 +16,11 @@ def _num(value: float | None, spec: str = "+.2f") -> str:
     return "" if value is None or pd.isna(value) else format(value, spec)
 
 
+def _text(value: object, missing: str = "") -> str:
+    """A cell's text; ``missing`` for None or NaN (a frame's missing text may be either)."""
+    return missing if value is None or pd.isna(value) else str(value)  # type: ignore[call-overload]
+
+
 def reports_table(rows: list[ReportRow]) -> Table:
     table = Table(
         title="Reports (every universe file is one; feeds summed up)", title_justify="left"
@@ -42,10 +47,9 @@ def events_table(table_: pd.DataFrame, limit: int) -> Table:
         low, high = row["target_low"], row["target_high"]
         target = "" if pd.isna(low) else (f"{low:g}" if low == high else f"{low:g}-{high:g}")
         table.add_row(
-            str(row["published"].date()), str(row["code"]), str(row["name"] or ""),
-            str(row["broker"]), str(row["label"]), str(row["step_name"] or "unknown"),
-            str(row["prior_label"]) if pd.notna(row["prior_label"]) else "",
-            str(row["action"]), target, str(row["source"]),
+            str(row["published"].date()), str(row["code"]), _text(row["name"]),
+            str(row["broker"]), str(row["label"]), _text(row["step_name"], "unknown"),
+            _text(row["prior_label"]), str(row["action"]), target, str(row["source"]),
         )  # fmt: skip
     return table
 

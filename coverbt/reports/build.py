@@ -38,7 +38,9 @@ from coverbt.reports.html import (
 from coverbt.reports.outputs import (
     daily_section,
     ensure_revisions_pages,
+    events_section,
     find_daily,
+    find_events,
     find_revisions,
     find_screens,
     find_sweeps,
@@ -293,7 +295,8 @@ def write_index(reports_dir: Path) -> Path:
     """Regenerate ``reports/index.html`` (atomic) linking everything under ``reports/``.
 
     Sections: scorecards, backtest runs, screens (latest as-of date first, older dates
-    linked), daily runs and revision charts (both newest first). A revisions folder without
+    linked), daily runs and revision charts (both newest first), parameter sweeps, and the
+    rating-event leaderboard with its CAR charts. A revisions folder without
     its page gets one (:func:`~coverbt.reports.outputs.write_revisions_page`). A damaged run
     folder is listed with the problem instead of failing: every command that writes under
     ``reports/`` refreshes this page, and none should fail because of another's output.
@@ -334,6 +337,7 @@ def _write_index(reports_dir: Path) -> Path:
             daily_section(find_daily(reports_dir)),
             revisions_section(revisions),
             sweeps_section(find_sweeps(reports_dir)),
+            events_section(find_events(reports_dir)),
         )
     )
     target = reports_dir / INDEX

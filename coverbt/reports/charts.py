@@ -7,6 +7,7 @@ no GUI backend needed).
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,7 @@ from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 from coverbt.atomic import atomic_path
+from coverbt.events.car_path import CarPath
 from coverbt.reports.fonts import chart_font, name_label, use_chart_font
 from coverbt.scorecard.model import NameScore, Scorecard
 
@@ -208,3 +210,30 @@ def _shade_bands(ax: Axes, done: list[tuple[NameScore, float]], card: Scorecard)
         for bound in (lower, upper):
             if bound is not None:
                 ax.hlines(bound, min(xs) - 0.45, max(xs) + 0.45, colors=colour, linestyles="--")
+
+
+def car_figure(paths: list[CarPath], title: str) -> Figure:
+    """Small multiples: each group's mean CAR per event day with its confidence band, on
+    one y scale (day 0 marked). A group whose label the chart font lacks is titled by its
+    rank (``#2``), as in the page's table; no group draws a note instead."""
+    cols = max(1, min(3, len(paths)))
+    rows = max(1, math.ceil(len(paths) / cols))
+    fig = Figure(figsize=(9, 1.0 + 2.6 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, sharey=True, squeeze=False).ravel()
+    for rank, (ax, path) in enumerate(zip(axes, paths, strict=False), start=1):
+        name = path.group if chart_font().covers(path.group) else f"#{rank}"
+        ax.fill_between(path.days, path.low, path.high, color=RATING_COLOURS[2], alpha=0.2,
+                        linewidth=0, label="95% band")  # fmt: skip
+        ax.plot(path.days, path.mean, color=RATING_COLOURS[2], linewidth=1.6, label="mean CAR")
+        ax.axhline(0.0, color="black", linewidth=0.6)
+        ax.axvline(0.0, color="#7f7f7f", linewidth=0.6, linestyle="--")
+        ax.set_title(f"{name} (n={path.average.n})", fontsize="medium")
+        ax.yaxis.set_major_formatter(lambda value, _pos: f"{value:+.0%}")
+        ax.grid(alpha=0.3)
+        ax.set_xlabel("event day (0: first session after publication)", fontsize="small")
+    for ax in axes[len(paths) :]:
+        ax.set_axis_off()
+    if not paths:
+        axes[0].text(0.5, 0.5, "no group to draw", ha="center", va="center")
+    fig.suptitle(title)
+    return use_chart_font(fig)

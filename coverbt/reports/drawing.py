@@ -8,11 +8,11 @@ they drew from this process, under the reports lock
 (never ``fork``: the caller has threads and open database handles) and take the caller's
 warning filters, so a warning that is an error here is one there too.
 
-Examples
---------
->>> with ReportDrawer(workers=1) as drawer:  # doctest: +SKIP
-...     drawer.submit(run_dir)
-...     reports = drawer.finish()
+Usage (``tests/reports/test_report_cache.py`` runs it on real run folders)::
+
+    with ReportDrawer(workers=1) as drawer:
+        drawer.submit(run_dir)
+        reports = drawer.finish()
 """
 
 from __future__ import annotations

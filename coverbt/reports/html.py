@@ -1,6 +1,7 @@
 """The HTML pages: ``reports/index.html``, a run's ``report.html``, a scorecard's page.
 
-Self-contained: inline CSS, no script, no remote resource (pages open offline).
+Self-contained: inline CSS, no remote resource (pages open offline); the only script is
+the small inline sorter of sortable tables (:data:`SORT_SCRIPT`).
 """
 
 from __future__ import annotations
@@ -17,16 +18,50 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{padding:.25em .6em;border-bottom:1px solid #ddd}
 th{text-align:left;background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .hit{color:#1e8449}.miss{color:#c0392b}img{max-width:100%;margin:.5em 0}
-small{color:#666}
+small{color:#666}table.sortable th{cursor:pointer;user-select:none}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 """
+# Click a header of a ``table.sortable`` to sort its rows by that column, again to reverse.
+# A cell's ``data-sort`` is its key (numeric columns: a number, or "" for none, listed last).
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.tHead.rows[0].cells;
+  Array.prototype.forEach.call(heads, function (th, col) {
+    th.addEventListener("click", function () {
+      var up = th.getAttribute("aria-sort") !== "ascending";
+      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      var numeric = th.classList.contains("n");
+      var key = function (row) {
+        var cell = row.cells[col];
+        return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+      };
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (numeric) {
+          if (x === "" || y === "") { return (x === "") - (y === ""); }
+          return up ? x - y : y - x;
+        }
+        return up ? x.localeCompare(y, "zh-CN") : y.localeCompare(x, "zh-CN");
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+Cell = str | tuple[str, float | str | None]  # HTML, or (HTML, sort key) in a sortable table
 
 
-def page(title: str, body: str) -> str:
-    """A complete HTML document."""
+def page(title: str, body: str, script: str = "") -> str:
+    """A complete HTML document (``script``: inline JavaScript run after the body)."""
+    tail = f"<script>{script}</script>\n" if script else ""
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f'<title>{escape(title)}</title><link rel="icon" href="data:,">'
-        f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n{body}\n</body></html>\n"
+        f"<style>{CSS}</style></head><body>\n<h1>{escape(title)}</h1>\n{body}\n{tail}"
+        "</body></html>\n"
     )
 
 
@@ -46,19 +81,43 @@ def href(*parts: str) -> str:
     return "/".join(quote(part, safe="") for part in parts)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]) -> str:
-    """An HTML table; cells are already-escaped HTML; columns in ``numeric`` align right."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    numeric: set[int],
+    *,
+    sortable: bool = False,
+) -> str:
+    """An HTML table; cells are already-escaped HTML; columns in ``numeric`` align right.
+
+    A cell may be ``(html, key)``: ``key`` is what a ``sortable`` table (sorted by clicking
+    a header, :data:`SORT_SCRIPT`) sorts it by; ``None`` sorts last.
+
+    Examples
+    --------
+    >>> print(table(["n"], [[("5%", 0.05)]], {0}, sortable=True))
+    <table class="sortable"><thead><tr><th class="n">n</th></tr></thead><tbody>
+    <tr><td class="n" data-sort="0.05">5%</td></tr>
+    </tbody></table>
+    """
+    head = "".join(
+        f'<th class="n">{escape(h)}</th>' if sortable and i in numeric else f"<th>{escape(h)}</th>"
+        for i, h in enumerate(headers)
+    )
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="n">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        + "</tr>\n"
+        "<tr>" + "".join(_cell(cell, i in numeric) for i, cell in enumerate(row)) + "</tr>\n"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+    opening = '<table class="sortable">' if sortable else "<table>"
+    return f"{opening}<thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>"
+
+
+def _cell(cell: Cell, numeric: bool) -> str:
+    attrs = ' class="n"' if numeric else ""
+    if isinstance(cell, tuple):
+        cell, key = cell
+        attrs += f' data-sort="{escape("" if key is None else str(key), quote=True)}"'
+    return f"<td{attrs}>{cell}</td>"
 
 
 def section(title: str, headers: Sequence[str], rows: list[list[str]], numeric: set[int]) -> str:

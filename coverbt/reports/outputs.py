@@ -5,6 +5,8 @@ Layouts (each written by its own command)::
     reports/screens/<screen>/<as_of>/screen.html|csv   coverbt screen (coverbt.screens.publish)
     reports/daily/<date>/summary.html|md|json          coverbt daily (coverbt.daily)
     reports/revisions/<as_of>/<code>.png               coverbt revisions (.revisions.report)
+    reports/events/index.html|leaderboard.json|csv     coverbt hitrate --page, daily
+                                                       (coverbt.reports.leaderboard)
 
 Only folders named by an ISO date count as dated outputs; anything else (``history.jsonl``,
 ``cron.log``, lock files, stray folders) is ignored. Reading never raises on a damaged file:
@@ -254,3 +256,63 @@ def revisions_section(outputs: list[RevisionsOutput]) -> str:
         for item in outputs
     ]
     return section("Revisions", ["as of", "charts"], rows, numeric={1})
+
+
+# --- rating events -----------------------------------------------------------------------------
+
+EVENTS = "events"
+EVENTS_PAGE, EVENTS_JSON, EVENTS_CSV = "index.html", "leaderboard.json", "leaderboard.csv"
+CAR_CSV = "car_paths.csv"
+
+
+def car_chart_name(horizon: str) -> str:
+    """``car_6M.png``: the CAR chart of one horizon in ``reports/events/``."""
+    return f"car_{horizon.upper()}.png"
+
+
+@dataclass(frozen=True)
+class EventsOutput:
+    """The leaderboard page, read back from its JSON."""
+
+    status: str  # "as of 2024-11-29, 2024-06-23 .. 2024-12-15", or why the JSON is unreadable
+    events: int | None
+    charts: list[str]  # horizons whose CAR chart exists
+    data: list[str]  # which of EVENTS_CSV, EVENTS_JSON exist
+
+
+def find_events(reports_dir: Path) -> EventsOutput | None:
+    """The leaderboard of ``reports/events/``, or None when there is no page."""
+    folder = Path(reports_dir) / EVENTS
+    if not (folder / EVENTS_PAGE).is_file():
+        return None
+    data = [n for n in (EVENTS_CSV, EVENTS_JSON) if (folder / n).is_file()]
+    try:
+        payload = json.loads((folder / EVENTS_JSON).read_text(encoding="utf-8"))
+        events = int(payload["events"])
+        horizons = [str(h) for h in payload["horizons"]]
+        span = f"{payload['first_published']} .. {payload['last_published']}"
+        status = f"as of {payload['as_of']}, {span}" if payload.get("as_of") else span
+    except (OSError, ValueError, KeyError, TypeError):
+        return EventsOutput(f"{EVENTS_JSON} unreadable", None, [], data)
+    charts = [h for h in horizons if (folder / car_chart_name(h)).is_file()]
+    return EventsOutput(status, events, charts, data)
+
+
+def events_section(found: EventsOutput | None) -> str:
+    rows = []
+    if found is not None:
+        rows.append(
+            [
+                link(href(EVENTS, EVENTS_PAGE), "leaderboard"),
+                escape(found.status),
+                "" if found.events is None else str(found.events),
+                " ".join(link(href(EVENTS, car_chart_name(h)), h) for h in found.charts),
+                " ".join(link(href(EVENTS, n), n.rsplit(".", 1)[1]) for n in found.data),
+            ]
+        )
+    return section(
+        "Rating events",
+        ["hit rates by broker, analyst, label", "published", "events", "CAR charts", "data"],
+        rows,
+        numeric={2},
+    )

@@ -107,8 +107,9 @@ class Frames:
         start, end = window[0] - COVERAGE_MARGIN, window[1] + COVERAGE_MARGIN
         if start < self._span[0] or end > self._span[1]:
             raise ValueError(f"window {start.date()}..{end.date()} is outside the frames read")
-        days = frame.index
-        return frame.loc[(days >= start.normalize()) & (days <= end.normalize())]
+        days = frame.index  # date-sorted (the store's schema): two binary searches
+        lo = days.searchsorted(start.normalize(), side="left")
+        return frame.iloc[lo : days.searchsorted(end.normalize(), side="right")]
 
     def index(self, code: str, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
         """An index's bars; a close-only index gets an open from its price twin

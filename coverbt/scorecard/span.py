@@ -51,8 +51,23 @@ class NoSpan(ValueError):
 
 
 def _traded(frame: pd.DataFrame) -> pd.DataFrame:
-    ok = (frame["volume"] > 0) & np.isfinite(frame["open"]) & np.isfinite(frame["close"])
-    return frame.loc[ok]
+    ok = _traded_mask(frame)
+    return frame if ok.all() else frame.loc[ok]
+
+
+def _traded_mask(frame: pd.DataFrame) -> np.ndarray:
+    volume = frame["volume"].to_numpy(dtype=float, na_value=np.nan)
+    opens = frame["open"].to_numpy(dtype=float, na_value=np.nan)
+    closes = frame["close"].to_numpy(dtype=float, na_value=np.nan)
+    return (volume > 0) & np.isfinite(opens) & np.isfinite(closes)
+
+
+def _between(frame: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """Rows of a date-sorted frame with ``first <= date <= last`` (two binary searches)."""
+    days = frame.index
+    lo = days.searchsorted(first, side="left")
+    hi = days.searchsorted(last, side="right")
+    return frame.iloc[lo:hi]
 
 
 def check_coverage(
@@ -89,7 +104,7 @@ def security_span(
         with the reason when the data does not cover the window or nothing traded in it.
     """
     check_coverage(frame, planned_entry, planned_exit, label)
-    window = _traded(frame.loc[(frame.index >= planned_entry) & (frame.index <= planned_exit)])
+    window = _traded(_between(frame, planned_entry, planned_exit))
     if window.empty:
         raise NoSpan(
             f"{label} did not trade between {planned_entry.date()} and {planned_exit.date()}"
@@ -122,7 +137,7 @@ def prior_close_span(
         when the data does not cover the window or no close precedes the publication.
     """
     check_coverage(frame, reference, planned_exit, label)
-    before = _traded(frame.loc[frame.index <= reference])
+    before = _traded(frame.iloc[: frame.index.searchsorted(reference, side="right")])
     if before.empty:
         raise NoSpan(f"{label} has no traded close on or before {reference.date()}")
     later = security_span(frame, planned_entry, planned_exit, label)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from coverbt.data.trading_calendar import FIRST_SESSION, last_known_day
+from coverbt.data.calendar_span import known_span
 from coverbt.errors import InputError
 from coverbt.universe.model import CoveredName, RatingScale, Universe, name_problems
 from coverbt.yamlio import LineMap, format_loc, line_of, read_yaml, validate_model
@@ -77,8 +77,9 @@ def load_universe(path: Path | str | None = None) -> Universe:
 
 def _check_dates_in_calendar(universe: Universe, path: Path, lines: LineMap) -> None:
     """Refuse report dates outside the trading calendar (no session is known there)."""
-    first, last = FIRST_SESSION.date(), last_known_day().date()
-    for key in ("published", "price_date"):
+    keys = ("published", "price_date")
+    first, last = known_span(getattr(universe.report, key) for key in keys)
+    for key in keys:
         day = getattr(universe.report, key)
         if not first <= day <= last:
             raise InputError(

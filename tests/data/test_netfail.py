@@ -20,24 +20,10 @@ from coverbt.data.update import FAILED, Target, failure_summary, unreachable, up
 from coverbt.errors import FetchError, FetchFailure
 from tests.data import akshare_payloads as pay
 from tests.data.network_errors import KLINE_HOST, connect_timeout, dns_failure, refused
+from tests.fake_clock import FakeClock
 
 TODAY = dt.date(2024, 12, 31)
 START = dt.date(2024, 6, 7)
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the test says so; ``sleep`` is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
 
 
 class FailingApi:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from coverbt.data.akshare_live import AkshareLive
 from coverbt.events.service import EventSet, load_event_set
 from coverbt.events.store import EventStore
 
@@ -56,3 +57,9 @@ def events_workspace(
     shutil.copytree(two_reports, root / "universe")
     report_cache_filler(root / "data_cache")
     return root
+
+
+@pytest.fixture
+def live() -> AkshareLive:
+    """Real akshare over intercepted HTTP, 2 attempts a request; its waits never sleep."""
+    return AkshareLive(retries=2, backoff=1.0, sleep=lambda _s: None)

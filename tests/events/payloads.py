@@ -10,12 +10,17 @@
   rating, F009N / F010N target low / high) in the order akshare names them by position.
 
 The records are hand-written (no rating feed is in the offline snapshot); the stocks and
-dates are the report's, so the events can be scored on the real bars.
+dates are the report's, so the events can be scored on the real bars. :func:`serve_em` and
+:func:`serve_cninfo` register an answer with ``responses`` (inside ``@responses.activate``)
+for the one request akshare sends for a stock or a day.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import responses
+from responses import matchers
 
 EM_URL = "https://reportapi.eastmoney.com/report/list"
 CNINFO_URL = "http://webapi.cninfo.com.cn/api/sysapi/p_sysapi1089"
@@ -81,3 +86,25 @@ def cninfo_record(
 def cninfo_answer(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"resultmsg": "success", "resultcode": 200, "records": records,
             "count": len(records)}  # fmt: skip
+
+
+def serve_em(
+    code: str,
+    records: list[dict[str, Any]],
+    current_year: int = 2024,
+    *,
+    failure: Exception | None = None,
+) -> None:
+    """Answer akshare's GETs for ``code`` (it asks twice: the page count, then page 1), or
+    fail them with ``failure`` (a requests exception)."""
+    wanted = matchers.query_param_matcher({"code": code, "pageSize": "5000"}, strict_match=False)
+    if failure is not None:
+        responses.get(EM_URL, body=failure, match=[wanted])
+        return
+    responses.get(EM_URL, json=em_answer(records, current_year), match=[wanted])
+
+
+def serve_cninfo(day: str, records: list[dict[str, Any]]) -> None:
+    """Answer akshare's POST for ``day`` (``YYYY-MM-DD``, the site's ``tdate``)."""
+    wanted = matchers.query_param_matcher({"tdate": day})
+    responses.post(CNINFO_URL, json=cninfo_answer(records), match=[wanted])

@@ -111,7 +111,31 @@ def test_index_and_every_linked_page_load_cleanly(site: str, chromium: Path) -> 
         f"{screens}/2024-09-30/screen.html",
         "/daily/2024-11-29/summary.html",
         "/revisions/2024-12-31/revisions.html",
+        "/events/index.html",  # the daily run's leaderboard
+        "/events/car_3M.png",
     } <= paths
+
+
+def test_leaderboard_tables_sort_by_a_clicked_column(site: str, chromium: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium), args=ARGS)
+        page = browser.new_page()
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.goto(urljoin(site, "events/index.html"), wait_until="load")
+        table = page.locator("table.sortable").nth(2)  # 1M, by label: 推荐 9, 强烈推荐 3
+        labels = "els => els.map(e => e.cells[0].textContent)"
+        before = table.locator("tbody tr").evaluate_all(labels)
+        table.locator("th", has_text="events").click()
+        ascending = table.locator("tbody tr").evaluate_all(labels)
+        table.locator("th", has_text="events").click()
+        descending = table.locator("tbody tr").evaluate_all(labels)
+        browser.close()
+    assert not problems, "\n".join(problems)
+    assert before == ["推荐", "强烈推荐"] == descending
+    assert ascending == ["强烈推荐", "推荐"]
 
 
 def _local_only(route, problems: list[str]) -> None:  # type: ignore[no-untyped-def]

@@ -97,6 +97,13 @@ def reports(tmp_path: Path) -> Path:
     _write(root / "sweeps" / "grid" / "index.html", "<!doctype html>")
     _write(root / "sweeps" / "grid" / "results.csv", "id,total\na,0.1\nb,0.2\nc,0.3\n")
     _write(root / "sweeps" / "no-page" / "results.csv", "id\n")  # no page: not listed
+    events = root / "events"  # the leaderboard; its 12M chart is missing: not linked
+    _write(events / "index.html", "<!doctype html>")
+    _write(events / "car_6M.png", PNG)
+    _write(events / "leaderboard.csv", "by,group\n")
+    board = {"events": 24, "horizons": ["6M", "12M"], "as_of": "2025-06-30",
+             "first_published": "2024-06-23", "last_published": "2024-12-15"}  # fmt: skip
+    _write(events / "leaderboard.json", json.dumps(board))
     return root
 
 
@@ -110,6 +117,7 @@ def test_sections_in_order_and_every_link_exists(reports: Path) -> None:
         "Daily runs",
         "Revisions",
         "Parameter sweeps",
+        "Rating events",
     ]
     for ref in parsed.hrefs:
         assert (reports / unquote(ref)).is_file(), ref
@@ -135,6 +143,12 @@ def test_sections_in_order_and_every_link_exists(reports: Path) -> None:
     assert [h for h in hrefs if h.startswith("sweeps/")] == [
         "sweeps/grid/index.html",
         "sweeps/grid/results.csv",
+    ]
+    assert [h for h in hrefs if h.startswith("events/")] == [
+        "events/index.html",
+        "events/car_6M.png",
+        "events/leaderboard.csv",
+        "events/leaderboard.json",
     ]
 
 
@@ -170,4 +184,14 @@ def test_revisions_page_written_once_and_kept(reports: Path) -> None:
 
 def test_empty_reports_folder(tmp_path: Path) -> None:
     html = write_index(tmp_path / "reports").read_text(encoding="utf-8")
-    assert html.count("<p>none</p>") == 6  # every section, sweeps included
+    assert html.count("<p>none</p>") == 7  # every section, sweeps and rating events included
+
+
+def test_rating_events_row_says_what_the_leaderboard_holds(reports: Path) -> None:
+    html = write_index(reports).read_text(encoding="utf-8")
+    row = re.search(r'<h2 id="rating-events">.*?</table>', html, re.S)
+    assert row and "as of 2025-06-30, 2024-06-23 .. 2024-12-15" in row.group(0)
+    assert '<td class="n">24</td>' in row.group(0)
+    (reports / "events" / "leaderboard.json").write_text("{broken", encoding="utf-8")
+    html = write_index(reports).read_text(encoding="utf-8")
+    assert "leaderboard.json unreadable" in html  # the index is still written

@@ -58,6 +58,7 @@ def test_daily_offline_completes_and_is_idempotent(workspace: Path) -> None:
         "screen liquid_momentum_cheap": "ok",
         "scorecard": "ok",
         "revisions": "ok",
+        "rating events": "ok",
     }
     folder = workspace / "reports" / "daily" / "2024-11-29"
     for name in ("summary.json", "summary.md", "summary.html", "scorecard.json"):
@@ -65,6 +66,7 @@ def test_daily_offline_completes_and_is_idempotent(workspace: Path) -> None:
     index = (workspace / "reports" / "index.html").read_text(encoding="utf-8")
     assert "daily/2024-11-29/summary.html" in index
     assert "screens/coverage_cheap_strong/2024-11-29/screen.html" in index
+    assert "events/index.html" in index  # the leaderboard, refreshed by the daily run
     screen = next(s for s in summary["steps"] if s["name"] == "screen coverage_cheap_strong")
     assert screen["data"]["as_of"] == "2024-11-29"
     assert [r["code"] for r in screen["data"]["rows"]] == ["300496", "002439"]
