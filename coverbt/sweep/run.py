@@ -133,7 +133,7 @@ def _client(backend: Backend) -> Iterator[Any]:
             n_workers=backend.workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: two sweeps at once never collide
         ) as cluster,
         Client(cluster) as client,
     ):
