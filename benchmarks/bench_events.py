@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+from bench_engine_vectorized import best_of  # the scripts' one timer (benchmarks/ is on the path)
 
 from coverbt.data.memory import provider_from_vendor_paths
 from coverbt.data.provider import MarketData
@@ -53,16 +52,6 @@ SCALES = (  # the labels a broker uses (the shipped scales; 平安证券's is ba
     ("谨慎推荐", "中性", "回避"),
 )
 BROKERS = {"平安证券": SCALES[0]} | {f"某{i:02d}证券": SCALES[i % 5] for i in range(1, 20)}
-T = TypeVar("T")
-
-
-def best_of(repeat: int, work: Callable[[], T]) -> tuple[float, T]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = work()
-        best = min(best, time.perf_counter() - start)
-    return best, out  # type: ignore[return-value]
 
 
 def market() -> MarketData:

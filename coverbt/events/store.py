@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +28,13 @@ from filelock import FileLock, Timeout
 
 from coverbt.errors import EnvironmentProblem, InputError, LockedError
 from coverbt.events.model import EVENT_COLUMNS, KEY_COLUMNS, RatingEvent
-from coverbt.revisions.ledger import IngestSummary  # one summary shape for both stores
-from coverbt.revisions.ledger_open import connect, create_atomically, ledger_problem
+from coverbt.revisions.ledger import IngestSummary, latest_per_key  # shared with the ledger
+from coverbt.revisions.ledger_open import (
+    connect,
+    fetch_one,
+    ledger_problem,
+    write_in_transaction,
+)
 
 STORE_FILE = "events.duckdb"
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -158,24 +162,15 @@ class EventStore:
         origin: str,
         now: dt.datetime,
     ) -> IngestSummary:
-        create_atomically(self.path, _DDL)
-        con = self._connect(read_only=False)
-        try:
-            con.execute(_DDL)
-            con.begin()
-            try:
-                summary = _append(con, batch, origin, now)
-                _append_raw(con, raw, fetches, now)
-                con.commit()
-            except BaseException:
-                with suppress(duckdb.Error):
-                    con.rollback()
-                raise
-        except duckdb.Error as exc:
-            raise store_problem(self.path, exc) from None
-        finally:
-            con.close()
-        return summary
+        def work(con: duckdb.DuckDBPyConnection) -> IngestSummary:
+            summary = _append(con, batch, origin, now)
+            _append_raw(con, raw, fetches, now)
+            return summary
+
+        return write_in_transaction(
+            self.path, _DDL, work, timeout=self._timeout, what="event store",
+            problem=store_problem,
+        )  # fmt: skip
 
     def rows(self) -> pd.DataFrame:
         """Every stored row, superseded corrections included, in store order."""
@@ -193,7 +188,7 @@ class EventStore:
         table = self.rows()
         if known_by is not None:
             table = table.loc[table["learned_at"] <= pd.Timestamp(known_by)]
-        table = table.sort_values("seq").drop_duplicates(list(KEY_COLUMNS), keep="last")
+        table = latest_per_key(table, KEY_COLUMNS)
         if day is not None:
             table = table.loc[table["published"] <= pd.Timestamp(day)]
         return table.reset_index(drop=True)
@@ -271,10 +266,10 @@ def _append(
         FROM batch b LEFT JOIN ({_LATEST}) l ON {keys}
         WHERE l.content_hash IS NULL OR l.content_hash <> b.content_hash"""
     )
-    added, corrections = _one(
+    added, corrections = fetch_one(
         con, "SELECT count(*), count(*) FILTER (WHERE is_correction) FROM fresh"
     )
-    last_seq, last_at = _one(
+    last_seq, last_at = fetch_one(
         con, "SELECT coalesce(max(seq), 0), max(learned_at) FROM rating_events"
     )
     stamp = now if last_at is None or now > last_at else last_at + dt.timedelta(microseconds=1)
@@ -309,13 +304,6 @@ def _append_raw(
             "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?)",
             [mark.function, mark.args, mark.payload_id, mark.events, now],
         )
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
-    row = con.execute(sql).fetchone()
-    if row is None:  # an aggregate always returns one row
-        raise RuntimeError(f"no row from {sql}")
-    return tuple(row)
 
 
 def _dedupe(events: list[RatingEvent], origin: str) -> list[RatingEvent]:

@@ -18,8 +18,7 @@ Rules
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from contextlib import suppress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,12 @@ import pyarrow as pa
 from filelock import FileLock, Timeout
 
 from coverbt.errors import InputError, LockedError
-from coverbt.revisions.ledger_open import connect, create_atomically, ledger_problem
+from coverbt.revisions.ledger_open import (
+    connect,
+    fetch_one,
+    ledger_problem,
+    write_in_transaction,
+)
 from coverbt.revisions.records import ForecastRecord
 
 LEDGER_FILE = "ledger.duckdb"
@@ -143,23 +147,9 @@ class Ledger:
     def _ingest_locked(
         self, batch: list[ForecastRecord], origin: str, now: dt.datetime
     ) -> IngestSummary:
-        create_atomically(self.path, _DDL)
-        con = connect(self.path, read_only=False, timeout=self._timeout)
-        try:
-            con.execute(_DDL)
-            con.begin()
-            try:
-                summary = _append(con, batch, origin, now)
-                con.commit()
-            except BaseException:
-                with suppress(duckdb.Error):  # a failed commit has ended the transaction
-                    con.rollback()
-                raise
-        except duckdb.Error as exc:  # a full or read-only disk: the transaction is undone
-            raise ledger_problem(self.path, exc) from None
-        finally:
-            con.close()
-        return summary
+        return write_in_transaction(
+            self.path, _DDL, lambda con: _append(con, batch, origin, now), timeout=self._timeout
+        )
 
     def rows(self) -> pd.DataFrame:
         """Every stored row, superseded corrections included, in ledger order (``seq``)."""
@@ -207,12 +197,13 @@ def forecasts_known_at(ledger: Ledger, code: str, date: dt.date) -> pd.DataFrame
     return ledger.known_at(date, code=code)
 
 
-def latest_per_key(rows: pd.DataFrame) -> pd.DataFrame:
-    """The row with the largest ``seq`` of each key (a pure function of a ledger frame)."""
+def latest_per_key(rows: pd.DataFrame, keys: Sequence[str] = KEY_COLUMNS) -> pd.DataFrame:
+    """The row with the largest ``seq`` of each key (a pure function of a ledger frame, or
+    of any append-only store's rows with their ``keys``)."""
     if rows.empty:
         return rows.copy()
     ordered = rows.sort_values("seq")
-    return ordered.drop_duplicates(list(KEY_COLUMNS), keep="last").reset_index(drop=True)
+    return ordered.drop_duplicates(list(keys), keep="last").reset_index(drop=True)
 
 
 def _append(
@@ -229,10 +220,10 @@ def _append(
         FROM batch b LEFT JOIN ({_LATEST}) l ON {keys}
         WHERE l.content_hash IS NULL OR l.content_hash <> b.content_hash"""
     )
-    added, corrections = _fetch_one(
+    added, corrections = fetch_one(
         con, "SELECT count(*), count(*) FILTER (WHERE is_correction) FROM fresh"
     )
-    last_seq, last_at = _fetch_one(
+    last_seq, last_at = fetch_one(
         con, "SELECT coalesce(max(seq), 0), max(ingested_at) FROM forecasts"
     )
     stamp = now if last_at is None or now > last_at else last_at + dt.timedelta(microseconds=1)
@@ -246,13 +237,6 @@ def _append(
     con.execute("DROP TABLE fresh")
     con.unregister("batch")
     return IngestSummary(len(batch), added - corrections, corrections, len(batch) - added)
-
-
-def _fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
-    row = con.execute(sql).fetchone()
-    if row is None:  # an aggregate always returns one row
-        raise RuntimeError(f"no row from {sql}")
-    return tuple(row)
 
 
 def _as_row(record: ForecastRecord) -> dict[str, object]:

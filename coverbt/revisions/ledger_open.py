@@ -21,12 +21,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from coverbt.atomic import temp_file
 from coverbt.errors import EnvironmentProblem, LockedError
+
+T = TypeVar("T")
 
 BACKOFF_START = 0.02
 BACKOFF_MAX = 0.5
@@ -117,6 +121,47 @@ def ledger_problem(path: Path, exc: duckdb.Error) -> Exception:
                 f"cannot write the ledger: {what}", path=path, fix=fix.format(folder=folder)
             )
     return exc
+
+
+def write_in_transaction(
+    path: Path,
+    ddl: str,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    timeout: float,
+    what: str = "ledger",
+    problem: Callable[[Path, duckdb.Error], Exception] | None = None,
+) -> T:
+    """Create ``path`` with ``ddl`` if needed, then run ``work`` in one transaction: all of
+    it is committed or none (a failed commit or any exception rolls back). DuckDB errors
+    become ``problem(path, exc)`` (default :func:`ledger_problem`). The caller holds the
+    file's lock."""
+    to_error = problem or ledger_problem
+    create_atomically(path, ddl)
+    con = connect(path, read_only=False, timeout=timeout, what=what, problem=to_error)
+    try:
+        con.execute(ddl)
+        con.begin()
+        try:
+            out = work(con)
+            con.commit()
+        except BaseException:
+            with suppress(duckdb.Error):  # a failed commit has ended the transaction
+                con.rollback()
+            raise
+    except duckdb.Error as exc:  # a full or read-only disk: the transaction is undone
+        raise to_error(path, exc) from None
+    finally:
+        con.close()
+    return out
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    """The one row of an aggregate query."""
+    row = con.execute(sql).fetchone()
+    if row is None:  # an aggregate always returns one row
+        raise RuntimeError(f"no row from {sql}")
+    return tuple(row)
 
 
 def create_atomically(path: Path, ddl: str) -> None:
